@@ -1,0 +1,266 @@
+"""The reference-library analysis of one film, stage by stage, as plain functions on tables.
+
+The Dagster assets in ``filmaster_dag.assets.library`` call these one per asset; the ingest
+benchmark calls them in a row. The video is decoded exactly once (:func:`analyse_pictures`):
+the shot detector, the camera signals and the keyframe candidates all feed on that pass.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import camera, describe, keyframes as kf, rhythm, sequences as seq
+from .media import DecodePass, FilmProbe, Soundtrack, load_soundtrack, run_decode_pass
+from .shots import Shot, ShotBoundaryDetector, ShotDetectionConfig, segment_shots
+
+
+@dataclass
+class PictureAnalysis:
+    """Everything the single decode pass produced for one film."""
+
+    shots: pd.DataFrame  # one row per shot (see :func:`shots_table`)
+    signals: pd.DataFrame  # one row per frame: camera motion, colour, sharpness, detector scores
+    candidates: pd.DataFrame  # keyframe candidates: frame, seconds, sharpness, brightness, jpeg
+    decode: DecodePass
+
+
+def shots_table(shots: list[Shot], film: str) -> pd.DataFrame:
+    rows = []
+    for s in shots:
+        first, stop = s.clean_frames
+        rows.append(
+            {
+                "shot_id": f"{film}/{s.index:04d}",
+                "film": film,
+                "shot_index": s.index,
+                "start_frame": s.start.frame,
+                "end_frame": s.end.frame,
+                "start_s": s.start.seconds,
+                "end_s": s.end.seconds,
+                "duration_s": s.duration_s,
+                "frame_rate": float(s.start.rate),
+                "transition_in": s.transition_in,
+                "transition_in_confidence": float(s.transition_in_confidence),
+                "transition_out": s.transition_out,
+                "usable_first_frame": first,
+                "usable_last_frame": stop - 1,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def analyse_pictures(
+    path: str,
+    film: str,
+    probe: FilmProbe,
+    detection: ShotDetectionConfig | None = None,
+    analysis_width: int = 256,
+) -> PictureAnalysis:
+    """Decode the film once; detect shots, record per-frame camera signals, keep keyframe candidates."""
+    detection = detection or ShotDetectionConfig()
+    rate = float(probe.frame_rate)
+    detector = ShotBoundaryDetector(detection, probe.frame_rate)
+    signals = camera.CameraSignals()
+    candidates = kf.KeyframeCandidates(rate)
+    decode = run_decode_pass(path, [detector, signals, candidates], analysis_width, film, probe)
+    boundaries = detector.finish(decode.frame_times)
+    shots = segment_shots(boundaries, decode.frame_times, decode.duration_s)
+    cand = pd.DataFrame(
+        [
+            {"frame": c.frame, "seconds": c.seconds, "sharpness": c.sharpness, "brightness": c.brightness, "jpeg": c.jpeg}
+            for c in candidates.candidates
+        ]
+    )
+    return PictureAnalysis(shots_table(shots, film), signals.table(), cand, decode)
+
+
+def _candidates(df: pd.DataFrame) -> list[kf.Candidate]:
+    return [
+        kf.Candidate(int(r.frame), float(r.seconds), bytes(r.jpeg), float(r.sharpness), float(r.brightness))
+        for r in df.itertuples(index=False)
+    ]
+
+
+def choose_keyframes(shots: pd.DataFrame, candidates: pd.DataFrame, per_shot: int = 3) -> tuple[pd.DataFrame, list[int]]:
+    """Per shot, up to ``per_shot`` sharp keyframes outside transitions.
+
+    Returns the keyframe table (shot_index, rank, frame, seconds, sharpness, primary, jpeg) and
+    the indices of shots with no candidate at all (very short shots): the caller decodes
+    those frames directly.
+    """
+    cands = _candidates(candidates)
+    rows, missing = [], []
+    for s in shots.itertuples(index=False):
+        chosen = kf.pick_keyframes(cands, int(s.usable_first_frame), int(s.usable_last_frame), per_shot)
+        if not chosen:
+            chosen = kf.pick_keyframes(cands, int(s.start_frame), int(s.end_frame) - 1, per_shot)
+        if not chosen:
+            missing.append(int(s.shot_index))
+            continue
+        primary = chosen[len(chosen) // 2].frame
+        for rank, c in enumerate(chosen):
+            rows.append(
+                {
+                    "shot_index": int(s.shot_index),
+                    "rank": rank,
+                    "frame": c.frame,
+                    "seconds": c.seconds,
+                    "sharpness": c.sharpness,
+                    "primary": c.frame == primary,
+                    "jpeg": c.jpeg,
+                }
+            )
+    return pd.DataFrame(rows), missing
+
+
+def grab_frames(path: str, frames: list[int], film: str, probe: FilmProbe) -> dict[int, kf.Candidate]:
+    """Decode specific frames (for shots too short to hold a stride candidate)."""
+    from .media import iter_frames
+
+    wanted, out = set(frames), {}
+    if not wanted:
+        return out
+    for frame in iter_frames(path, 256, film, probe):
+        if frame.index in wanted:
+            out[frame.index] = kf.encode_candidate(frame)
+            if len(out) == len(wanted):
+                break
+    return out
+
+
+def measure_camera_language(shots: pd.DataFrame, signals: pd.DataFrame, keyframes: pd.DataFrame) -> pd.DataFrame:
+    """Per shot: movement, scale, lighting and colour, motion energy (see :mod:`camera`)."""
+    rows = []
+    for s in shots.itertuples(index=False):
+        sig = signals[(signals["frame"] >= s.usable_first_frame) & (signals["frame"] <= s.usable_last_frame)]
+        if len(sig) < 3:
+            sig = signals[(signals["frame"] >= s.start_frame) & (signals["frame"] < s.end_frame)]
+        imgs = [kf.decode_jpeg_rgb(bytes(j)) for j in keyframes.loc[keyframes["shot_index"] == s.shot_index, "jpeg"]]
+        record = camera.measure_shot(sig, imgs, float(s.frame_rate))
+        rows.append({"shot_index": int(s.shot_index), **record})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class FilmRhythm:
+    stats: rhythm.ShotLengthStats
+    tempo_bpm: float | None
+    beat_times_s: list[float]
+    cuts_on_beat_fraction: float | None
+    cut_beat_offsets_s: list[float]
+    per_shot: pd.DataFrame  # shot_index + audio measures
+    has_audio: bool
+
+
+def analyse_soundtrack(path: str, film: str) -> tuple[Soundtrack | None, rhythm.SoundtrackRhythm | None]:
+    """Decode the soundtrack and find its tempo, beats, onsets and energy (None, None for a silent film)."""
+    track = load_soundtrack(path, film=film)
+    if track is None or track.samples.size == 0:
+        return None, None
+    return track, rhythm.soundtrack_rhythm(track)
+
+
+def measure_rhythm(
+    shots: pd.DataFrame,
+    film_duration_s: float,
+    soundtrack: tuple[Soundtrack | None, rhythm.SoundtrackRhythm | None],
+    beat_tolerance_s: float = 0.1,
+) -> FilmRhythm:
+    """Shot-length statistics, and per shot the soundtrack's energy and beats; cuts against beats."""
+    stats = rhythm.shot_length_stats(shots["duration_s"].to_numpy(), film_duration_s)
+    track, rh = soundtrack
+    if track is None or rh is None:
+        per_shot = pd.DataFrame({"shot_index": shots["shot_index"]})
+        return FilmRhythm(stats, None, [], None, [], per_shot, False)
+    cut_times = [float(t) for t, kind in zip(shots["start_s"], shots["transition_in"]) if kind != "start"]
+    measures = rhythm.shot_audio_measures(track, rh, list(zip(shots["start_s"], shots["end_s"])))
+    per_shot = pd.DataFrame([{"shot_index": int(i), **m} for i, m in zip(shots["shot_index"], measures)])
+    frac, offsets = rhythm.cuts_on_beat(cut_times, rh.beat_times_s, beat_tolerance_s)
+    return FilmRhythm(stats, rh.tempo_bpm or None, [float(b) for b in rh.beat_times_s], frac, offsets, per_shot, True)
+
+
+def shot_records(shots: pd.DataFrame, camera_language: pd.DataFrame, per_shot_audio: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One wide row per shot: timing, camera language, audio, and a plain-language description."""
+    df = shots.merge(camera_language, on="shot_index", how="left")
+    if per_shot_audio is not None and len(per_shot_audio.columns) > 1:
+        df = df.merge(per_shot_audio, on="shot_index", how="left")
+    df["description"] = [describe.describe_shot(r) for r in df.to_dict("records")]
+    return df
+
+
+def build_sequences(film: str, shots: pd.DataFrame, camera_language: pd.DataFrame, keyframes: pd.DataFrame, threshold: float = 0.45) -> tuple[pd.DataFrame, pd.Series]:
+    """Group shots into reference sequences. Returns the sequence table and each shot's sequence_id."""
+    primary = keyframes[keyframes["primary"]].set_index("shot_index")["jpeg"]
+    ordered = shots.sort_values("shot_index")
+    sigs = []
+    for i in ordered["shot_index"]:
+        sigs.append(seq.colour_signature(bytes(primary[i])) if i in primary.index else np.zeros(192, np.float32))
+    groups = seq.group_sequences(sigs, list(ordered["transition_in"]), threshold)
+    records = shot_records(ordered, camera_language).set_index("shot_index")
+    rows, seq_of_shot = [], {}
+    for g in groups:
+        members = records.loc[g.shot_indices]
+        chain = seq.camera_chain(members.reset_index().to_dict("records"))
+        sid = f"{film}/seq{g.index:03d}"
+        start, end = float(members["start_s"].min()), float(members["end_s"].max())
+        for i in g.shot_indices:
+            seq_of_shot[i] = sid
+        rows.append(
+            {
+                "sequence_id": sid,
+                "film": film,
+                "sequence_index": g.index,
+                "start_s": start,
+                "end_s": end,
+                "duration_s": end - start,
+                "shot_ids": [f"{film}/{i:04d}" for i in g.shot_indices],
+                "shot_count": len(g.shot_indices),
+                "camera_chain": chain,
+                "break_reason": g.break_reason,
+                "continuity": g.continuity,
+                "description": describe.describe_sequence(len(g.shot_indices), end - start, chain, g.break_reason),
+            }
+        )
+    return pd.DataFrame(rows), pd.Series(seq_of_shot, name="sequence_id")
+
+
+def analyse_film(path: str, film: str, probe: FilmProbe, detection: ShotDetectionConfig | None = None) -> dict:
+    """The whole default library analysis in one process (no CLIP), with stage timings.
+
+    The soundtrack's rhythm runs in a second thread while the pictures decode (librosa and
+    PyAV release the GIL for their heavy work), so the two cores are both used.
+    """
+    timings = {}
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        soundtrack_future = pool.submit(analyse_soundtrack, path, film)
+        pictures = analyse_pictures(path, film, probe, detection)
+        timings["pictures"] = time.perf_counter() - t0
+        soundtrack = soundtrack_future.result()
+        timings["pictures_and_soundtrack"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    keyframes, missing = choose_keyframes(pictures.shots, pictures.candidates)
+    camera_language = measure_camera_language(pictures.shots, pictures.signals, keyframes)
+    timings["keyframes_camera"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    film_rhythm = measure_rhythm(pictures.shots, pictures.decode.duration_s, soundtrack)
+    timings["rhythm"] = time.perf_counter() - t2
+    t3 = time.perf_counter()
+    sequences, seq_ids = build_sequences(film, pictures.shots, camera_language, keyframes)
+    timings["sequences"] = time.perf_counter() - t3
+    timings["total"] = time.perf_counter() - t0
+    return {
+        "pictures": pictures,
+        "keyframes": keyframes,
+        "missing_keyframes": missing,
+        "camera_language": camera_language,
+        "rhythm": film_rhythm,
+        "sequences": sequences,
+        "sequence_of_shot": seq_ids,
+        "timings": timings,
+    }

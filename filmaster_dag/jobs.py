@@ -1,0 +1,25 @@
+"""Jobs over the asset graph."""
+
+import dagster as dg
+
+from .partitions import films
+from .resources.index import ReferenceIndex
+
+library_job = dg.define_asset_job(
+    "reference_library_job",
+    selection=dg.AssetSelection.groups("reference_library"),
+    partitions_def=films,
+    description="Ingest one film into the reference library: probe, shots, keyframes, camera language, rhythm, sequences, embeddings, index.",
+)
+
+
+@dg.op
+def compact_reference_index(context: dg.OpExecutionContext, reference_index: ReferenceIndex) -> None:
+    """Compact the LanceDB tables, prune old versions past the retention window and refresh indexes."""
+    stats = reference_index.open().optimize()
+    context.log.info(f"reference index optimised: {stats}")
+
+
+@dg.job(description="Compact and re-index the LanceDB reference library.")
+def library_maintenance_job():
+    compact_reference_index()

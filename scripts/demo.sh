@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up (if needed) and ingest the sample films into the reference library, then print it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export DAGSTER_HOME="${DAGSTER_HOME:-$PWD/.dagster_home}"
+exec .venv/bin/filmaster demo "$@"

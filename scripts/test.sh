@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set up (if needed) and run the test suite on the real sample media in ../shared/media.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,79 @@
+"""Small real-footage test films written with PyAV: resized, rotated, variable-rate, corrupt."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def real_frames(path: Path, start: int, count: int, size: tuple[int, int] | None = None) -> list[np.ndarray]:
+    """``count`` RGB frames of a real film from frame ``start``, optionally resized to (w, h)."""
+    out = []
+    with av.open(str(path)) as c:
+        for i, frame in enumerate(c.decode(video=0)):
+            if i < start:
+                continue
+            if size:
+                frame = frame.reformat(width=size[0], height=size[1])
+            out.append(frame.to_ndarray(format="rgb24"))
+            if len(out) == count:
+                break
+    return out
+
+
+def write_video(
+    path: Path,
+    frames: list[np.ndarray],
+    rate: int = 24,
+    rotation: int | None = None,
+    frame_times_s: list[float] | None = None,
+    codec: str = "libx264",
+) -> Path:
+    """Encode RGB frames to ``path``; ``frame_times_s`` gives each frame its own time (VFR)."""
+    h, w = frames[0].shape[:2]
+    with av.open(str(path), "w") as c:
+        s = c.add_stream(codec, rate=rate)
+        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        s.options = {"preset": "ultrafast", "crf": "20"}
+        if frame_times_s is not None:
+            s.codec_context.time_base = Fraction(1, 1000)
+            s.time_base = Fraction(1, 1000)
+        if rotation is not None:
+            s.set_display_rotation(rotation)
+        for i, img in enumerate(frames):
+            f = av.VideoFrame.from_ndarray(img, format="rgb24")
+            if frame_times_s is not None:
+                f.pts = int(round(frame_times_s[i] * 1000))
+                f.time_base = Fraction(1, 1000)
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def write_audio_only(path: Path, seconds: float = 1.0, rate: int = 44100) -> Path:
+    """An AAC-only MP4: a sine tone, no picture."""
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("aac", rate=rate)
+        s.layout = "mono"
+        t = np.arange(int(seconds * rate)) / rate
+        samples = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+        for i in range(0, len(samples), 1024):
+            chunk = samples[i : i + 1024].reshape(1, -1)
+            f = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+            f.sample_rate = rate
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def truncate(src: Path, dst: Path, fraction: float) -> Path:
+    data = src.read_bytes()
+    dst.write_bytes(data[: int(len(data) * fraction)])
+    return dst

@@ -1,0 +1,140 @@
+"""Probe and decode on real films, and every kind of bad input named in the issue."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+
+from filmaster_dag.cinema.media import FilmError, iter_frames, list_films, load_soundtrack, probe, run_decode_pass
+
+from .conftest import BBB_60, BBB_720_WEBM, CHAPLIN, SINTEL
+from .media_factory import real_frames, truncate, write_audio_only, write_video
+
+
+def test_probe_real_films(media):
+    bbb = probe(BBB_60)
+    assert (bbb.container.split(",")[0], bbb.video_codec, bbb.width, bbb.height) == ("mov", "h264", 640, 360)
+    assert bbb.frame_rate == 24 and not bbb.variable_frame_rate
+    assert bbb.frame_count == 1440 and abs(bbb.duration_s - 60.0) < 1 / 24
+    assert bbb.audio_streams[0].codec == "aac" and bbb.audio_streams[0].channels == 2
+    assert len(bbb.sha256) == 64 and bbb.file_size == BBB_60.stat().st_size
+    assert bbb.display_aspect == pytest.approx(16 / 9, abs=0.01)
+    webm = probe(BBB_720_WEBM)
+    assert webm.video_codec == "vp8" and (webm.width, webm.height) == (1280, 720)
+    assert webm.audio_streams[0].codec == "vorbis" and webm.frame_count == 720
+    assert probe(CHAPLIN).frame_rate == 25
+
+
+def test_decode_pass_feeds_every_analyser_every_frame(media):
+    seen_a, seen_b = [], []
+
+    class Count:
+        def __init__(self, sink):
+            self.sink = sink
+
+        def update(self, frame):
+            self.sink.append((frame.index, frame.time.seconds, frame.bgr.shape))
+
+    d = run_decode_pass(SINTEL, [Count(seen_a), Count(seen_b)], analysis_width=256)
+    assert seen_a == seen_b and len(seen_a) == d.frame_count == 120
+    assert seen_a[0][2] == (144, 256, 3)
+    assert seen_a[24][1] == pytest.approx(1.0, abs=1e-6)
+    assert d.duration_s == pytest.approx(5.0, abs=1 / 24)
+
+
+def test_soundtrack_decodes_to_mono(media):
+    track = load_soundtrack(BBB_60)
+    assert track.sample_rate == 22050 and track.samples.ndim == 1
+    assert track.duration_s == pytest.approx(60.0, abs=0.3)
+    assert float(np.abs(track.samples).max()) > 0.05
+
+
+def _error(path) -> str:
+    with pytest.raises(FilmError) as info:
+        probe(path, film="test-film")
+    message = str(info.value)
+    assert "\n" not in message and path.name in message and "test-film" in message
+    return message
+
+
+def test_zero_byte_file(tmp_path):
+    p = tmp_path / "empty film.mp4"
+    p.write_bytes(b"")
+    assert "empty (0 bytes)" in _error(p)
+
+
+def test_text_file_named_mp4(tmp_path):
+    p = tmp_path / "notes.mp4"
+    p.write_text("this is not a film\n" * 50)
+    message = _error(p)
+    assert "not a readable video container" in message and "re-export" in message
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.5])
+def test_truncated_file(tmp_path, media, fraction):
+    p = truncate(BBB_60, tmp_path / "bbb_truncated.mp4", fraction)
+    message = _error(p)
+    assert any(w in message for w in ("truncated", "not a readable", "damaged", "no decodable")), message
+
+
+def test_audio_only_file(tmp_path):
+    p = write_audio_only(tmp_path / "song.mp4")
+    assert "audio-only" in _error(p)
+
+
+def test_missing_and_unreadable(tmp_path, monkeypatch):
+    dangling = tmp_path / "gone.mp4"
+    dangling.symlink_to(tmp_path / "nowhere.mp4")
+    assert "not found" in _error(dangling)
+    p = tmp_path / "locked.mp4"
+    p.write_bytes(b"\0" * 100)
+
+    def deny(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(av, "open", deny)
+    assert "permission" in _error(p)
+
+
+def test_inbox_lists_only_video_files(tmp_path):
+    (tmp_path / "a film.mp4").write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "Été.webm").write_bytes(b"x")
+    (tmp_path / "readme.txt").write_text("x")
+    (tmp_path / ".hidden.mp4").write_bytes(b"x")
+    assert [p.name for p in list_films(tmp_path)] == ["a film.mp4", "Été.webm"]
+
+
+def test_1080p_and_non_ascii_name(tmp_path, media):
+    frames = real_frames(SINTEL, 40, 12, size=(1920, 1080))
+    p = write_video(tmp_path / "Ciné vérité 1080p.mp4", frames)
+    info = probe(p)
+    assert (info.width, info.height, info.frame_count) == (1920, 1080, 12)
+    shapes = {f.bgr.shape for f in iter_frames(p, 256)}
+    assert shapes == {(144, 256, 3)}
+
+
+def test_rotated_phone_video_is_analysed_upright(tmp_path, media):
+    frames = real_frames(SINTEL, 40, 10, size=(640, 360))
+    p = write_video(tmp_path / "phone.mp4", frames, rotation=-90)
+    info = probe(p)
+    assert info.rotation in (90, 270)
+    assert (info.display_width, info.display_height) == (360, 640)
+    frame = next(iter_frames(p, 180))
+    assert frame.bgr.shape[:2] == (320, 180)  # portrait, as the phone showed it
+    assert frame.rgb(360).shape[:2] == (640, 360)
+
+
+def test_variable_frame_rate_keeps_real_times(tmp_path, media):
+    frames = real_frames(SINTEL, 20, 40, size=(320, 180))
+    times, t = [], 0.0
+    for i in range(40):
+        times.append(round(t, 3))
+        t += 1 / 30 if i % 2 else 1 / 12  # alternating 30 fps and 12 fps spacing
+    p = write_video(tmp_path / "vfr.mp4", frames, rate=30, frame_times_s=times)
+    info = probe(p)
+    assert info.variable_frame_rate
+    decoded = [f.time.seconds for f in iter_frames(p)]
+    assert len(decoded) == 40
+    assert decoded == pytest.approx([x - times[0] for x in times], abs=0.002)
