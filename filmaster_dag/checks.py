@@ -1,6 +1,5 @@
 """Asset checks of the reference library, evaluated per film partition."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd
@@ -48,7 +47,7 @@ def index_rows_match_shots(context: dg.AssetCheckExecutionContext, shots: pd.Dat
     expected = {f"{film}/{i:04d}" for i in shots["shot_index"]}
     got = set(rows["shot_id"])
     return dg.AssetCheckResult(
-        passed=got == expected and len(rows) == len(expected) and not duplicates,
+        passed=got == expected and len(rows) == len(expected) and len(duplicates) == 0,
         metadata={"shots": len(expected), "index_rows": len(rows), "duplicate_shot_ids": len(duplicates)},
     )
 

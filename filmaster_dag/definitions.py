@@ -1,6 +1,5 @@
 """The Dagster code location: assets, checks, resources, jobs, schedules and sensors."""
 
-from __future__ import annotations
 
 import os
 

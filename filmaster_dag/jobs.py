@@ -2,13 +2,11 @@
 
 import dagster as dg
 
-from .partitions import films
 from .resources.index import ReferenceIndex
 
 library_job = dg.define_asset_job(
     "reference_library_job",
     selection=dg.AssetSelection.groups("reference_library"),
-    partitions_def=films,
     description="Ingest one film into the reference library: probe, shots, keyframes, camera language, rhythm, sequences, embeddings, index.",
 )
 

@@ -1,6 +1,5 @@
 """Scheduled refresh of the reference library."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Inbox sensor: a new film becomes a partition and a run; a changed film (new content hash) is re-run."""
 
-from __future__ import annotations
 
 import json
 

@@ -5,7 +5,6 @@ sheets, per-frame signals) go to the MediaStore under ``library/<film>/``; the a
 small tables that the IO manager persists, plus metadata for the UI.
 """
 
-from __future__ import annotations
 
 import base64
 import time

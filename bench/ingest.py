@@ -1,0 +1,132 @@
+"""Ingest throughput: film-seconds analysed per wall-second, against decode-only and PySceneDetect.
+
+    python bench/ingest.py [--film PATH ...] [--repeat 3]
+
+For each film, in one run and one process, this times (median of ``--repeat``):
+
+- ``decode``: PyAV decode of every frame, nothing else (the floor);
+- ``decode+scale``: decode and scale each frame to the analysis size (what analysers see);
+- ``pyscenedetect``: ``scenedetect.detect(path, AdaptiveDetector())``, its own pipeline;
+- ``library``: the whole default library analysis except CLIP (probe, one decode pass feeding
+  shot detection + camera signals + keyframe candidates, soundtrack rhythm in a second thread,
+  keyframe choice, camera language, rhythm, sequences) - :func:`filmaster_dag.cinema.library.analyse_film`;
+- ``dagster``: the same through ``dg.materialize`` of the whole library group (IO managers,
+  MediaStore writes, LanceDB upsert and index maintenance, asset checks), in process.
+
+Target: ``library`` within 2x ``decode``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from filmaster_dag.cinema import library as lib  # noqa: E402
+from filmaster_dag.cinema.media import decode_only_seconds, probe  # noqa: E402
+
+FILMS = ROOT.parent / "shared" / "media" / "films"
+
+
+def pure_decode_seconds(path: Path) -> float:
+    t0 = time.perf_counter()
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        s.thread_type = "AUTO"
+        for _ in c.decode(s):
+            pass
+    return time.perf_counter() - t0
+
+
+def scenedetect_seconds(path: Path) -> float:
+    from scenedetect import AdaptiveDetector, detect
+
+    t0 = time.perf_counter()
+    detect(str(path), AdaptiveDetector())
+    return time.perf_counter() - t0
+
+
+def library_seconds(path: Path, film: str) -> tuple[float, dict]:
+    t0 = time.perf_counter()
+    info = probe(path, film)
+    result = lib.analyse_film(str(path), film, info)
+    return time.perf_counter() - t0, {**result["timings"], "shots": len(result["pictures"].shots)}
+
+
+def dagster_seconds(path: Path, film: str) -> float:
+    import os
+
+    import dagster as dg
+
+    from filmaster_dag.assets.library import library_assets
+    from filmaster_dag.checks import library_checks
+    from filmaster_dag.definitions import build_resources
+    from filmaster_dag.partitions import films
+
+    with tempfile.TemporaryDirectory() as tmp:
+        inbox = Path(tmp) / "inbox"
+        inbox.mkdir()
+        os.symlink(path.resolve(), inbox / path.name)
+        resources = build_resources(root=f"{tmp}/data", inbox=str(inbox))
+        key = next(iter(resources["inbox"].films()))
+        Path(f"{tmp}/home").mkdir()
+        with dg.instance_for_test(temp_dir=f"{tmp}/home") as instance:
+            instance.add_dynamic_partitions(films.name, [key])
+            t0 = time.perf_counter()
+            res = dg.materialize([*library_assets, *library_checks], partition_key=key, instance=instance, resources=resources)
+            took = time.perf_counter() - t0
+            assert res.success
+    return took
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--film", action="append", type=Path)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-dagster", action="store_true")
+    args = ap.parse_args()
+    paths = args.film or [FILMS / "big_buck_bunny_0-60s.mp4", FILMS / "big_buck_bunny_0-30s_720p.webm", FILMS / "chaplin_single_shot.mp4"]
+
+    # Warm-up: imports, numba's cached librosa kernels, OpenCV cascades, scenedetect.
+    warm = FILMS / "sintel_5s.mp4"
+    cold_t, _ = library_seconds(warm, "warmup")
+    scenedetect_seconds(warm)
+    print(f"(cold start of the library analysis on a 5 s film, imports and JIT loading included: {cold_t:.2f} s)\n")
+
+    rows = []
+    for path in paths:
+        info = probe(path)
+        dur = info.duration_s
+        t = {"decode": [], "decode+scale": [], "pyscenedetect": [], "library": [], "dagster": []}
+        detail = {}
+        for _ in range(args.repeat):
+            t["decode"].append(pure_decode_seconds(path))
+            t["decode+scale"].append(decode_only_seconds(path))
+            t["pyscenedetect"].append(scenedetect_seconds(path))
+            secs, detail = library_seconds(path, path.stem)
+            t["library"].append(secs)
+        if not args.no_dagster:
+            t["dagster"].append(dagster_seconds(path))
+        med = {k: statistics.median(v) for k, v in t.items() if v}
+        rows.append((path.name, dur, info, med, detail))
+
+    print(f"| film | duration s | {' | '.join(f'{k} s (film-s/s)' for k in rows[0][3])} | library / decode | library / pyscenedetect |")
+    print("|" + "---|" * (len(rows[0][3]) + 4))
+    for name, dur, info, med, detail in rows:
+        cells = " | ".join(f"{v:.2f} ({dur / v:.0f})" for v in med.values())
+        print(f"| {name} ({info.width}x{info.height} {info.video_codec}) | {dur:.1f} | {cells} | {med['library'] / med['decode']:.2f}x | {med['library'] / med['pyscenedetect']:.2f}x |")
+    print("\nlibrary stage timings of the last repeat (s):")
+    for name, _, _, _, detail in rows:
+        print(f"  {name}: " + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in detail.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The reference-library asset group through Dagster on real films: materialize, index, query,
+bad input isolation, re-runs without duplicates, the inbox sensor and the refresh schedule."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pytest
+
+from filmaster_dag.assets.library import library_assets
+from filmaster_dag.checks import library_checks
+from filmaster_dag.definitions import build_definitions, build_resources, defs
+from filmaster_dag.partitions import films
+from filmaster_dag.resources.inbox import FilmInbox, film_slug
+from filmaster_dag.schedules import partitions_to_refresh
+from filmaster_dag.sensors import film_inbox_sensor
+
+from .conftest import CHAPLIN, SINTEL
+
+SINTEL_KEY, CHAPLIN_KEY = "sintel-5s", "chaplin-single-shot"
+
+
+@pytest.fixture()
+def inbox(tmp_path, media) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    os.symlink(SINTEL, folder / SINTEL.name)
+    os.symlink(CHAPLIN, folder / CHAPLIN.name)
+    return folder
+
+
+@pytest.fixture()
+def instance(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as inst:
+        yield inst
+
+
+def run_film(instance, resources, film: str) -> dg.ExecuteInProcessResult:
+    if film not in instance.get_dynamic_partitions(films.name):
+        instance.add_dynamic_partitions(films.name, [film])
+    return dg.materialize(
+        [*library_assets, *library_checks], partition_key=film, instance=instance, resources=resources, raise_on_error=False
+    )
+
+
+def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
+    return [e.event_specific_data.error.message for e in result.all_events if e.is_step_failure]
+
+
+def test_definitions_load():
+    dg.Definitions.validate_loadable(defs)
+    names = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {"film_source", "shots", "keyframes", "camera_language", "film_rhythm", "reference_sequences", "shot_embeddings", "reference_index"} <= names
+
+
+def test_slugs_are_stable_and_readable(tmp_path):
+    assert film_slug(tmp_path / "big_buck_bunny_0-60s.mp4", tmp_path) == "big-buck-bunny-0-60s"
+    assert film_slug(tmp_path / "big_buck_bunny_0-30s_720p.webm", tmp_path) == "big-buck-bunny-0-30s-720p-webm"
+    a = film_slug(tmp_path / "Été à Paris.mp4", tmp_path)
+    b = film_slug(tmp_path / "Ete a Paris.mp4", tmp_path)
+    assert a.startswith("ete-a-paris-") and b == "ete-a-paris" and a != b
+    assert film_slug(tmp_path / "Été à Paris.mp4", tmp_path) == a
+
+
+def test_two_films_materialize_index_and_query(tmp_path, inbox, instance):
+    resources = build_resources(root=str(tmp_path / "data"), inbox=str(inbox))
+    results = {film: run_film(instance, resources, film) for film in (SINTEL_KEY, CHAPLIN_KEY)}
+    for film, result in results.items():
+        assert result.success, failure_messages(result)
+        checks = result.get_asset_check_evaluations()
+        assert checks and all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]
+
+    index = resources["reference_index"].open()
+    chaplin_rows = index.film_rows(CHAPLIN_KEY)
+    sintel_rows = index.film_rows(SINTEL_KEY)
+    assert len(chaplin_rows) == 1 and len(sintel_rows) >= 1  # Chaplin: one shot, no cut
+    assert index.duplicate_shot_ids().empty
+    # Attribute filter: the black-and-white film is the only one with near-zero saturation.
+    bw = index.filter("saturation < 0.06", limit=100)
+    assert set(bw["film"]) == {CHAPLIN_KEY}
+    # Text search over the generated descriptions finds Chaplin's shot first.
+    hits = index.search_text("black-and-white", k=5)
+    assert hits.iloc[0]["shot_id"] == f"{CHAPLIN_KEY}/0000"
+    # Keyframes, contact sheet and per-frame signals are in the media store.
+    store = resources["store"]
+    assert store.exists("library", CHAPLIN_KEY, "contact_sheet.jpg")
+    assert store.list("library", CHAPLIN_KEY, "keyframes")
+    # Without CLIP weights: no vectors at all, and the asset says why.
+    assert chaplin_rows["vector"].isna().all() if "vector" in chaplin_rows else True
+    mat = results[CHAPLIN_KEY].asset_materializations_for_node("shot_embeddings")[0]
+    assert mat.metadata["status"].value == "no vectors"
+
+
+def test_bad_film_fails_alone_and_reruns_converge(tmp_path, inbox, instance):
+    resources = build_resources(root=str(tmp_path / "data"), inbox=str(inbox))
+    assert run_film(instance, resources, SINTEL_KEY).success
+    index = resources["reference_index"].open()
+    before = index.film_rows(SINTEL_KEY).sort_values("shot_id").reset_index(drop=True)
+    version = index.table_version
+
+    (inbox / "broken reel.mp4").write_text("not a film at all\n" * 100)
+    (inbox / "empty.mp4").write_bytes(b"")
+    for bad in ("broken-reel", "empty"):
+        result = run_film(instance, resources, bad)
+        assert not result.success
+        message = failure_messages(result)[0]
+        assert f"film '{bad}'" in message and (".mp4" in message) and ("re-export" in message or "remove it" in message)
+
+    # The good film's rows and files are untouched by the failures.
+    after = index.film_rows(SINTEL_KEY).sort_values("shot_id").reset_index(drop=True)
+    assert after[["shot_id", "description"]].equals(before[["shot_id", "description"]])
+    assert index.table_version == version
+
+    # Re-running the good film converges: same rows, no duplicates, an older version kept.
+    assert run_film(instance, resources, SINTEL_KEY).success
+    again = index.film_rows(SINTEL_KEY)
+    assert sorted(again["shot_id"]) == sorted(before["shot_id"]) and index.duplicate_shot_ids().empty
+    assert index.table_version > version
+
+    # A run killed midway (simulated: stale half-written temp file in the store) is harmless.
+    store = resources["store"]
+    store.write_bytes(b"partial", "library", SINTEL_KEY, "keyframes", "shot0099_0_f009999.jpg")
+    assert run_film(instance, resources, SINTEL_KEY).success
+    assert "shot0099_0_f009999.jpg" not in store.list("library", SINTEL_KEY, "keyframes")
+
+    # The refresh schedule picks exactly the failed films.
+    todo = partitions_to_refresh(instance, FilmInbox(folder=str(inbox)))
+    assert set(todo) == {"broken-reel", "empty"}
+
+
+def test_single_asset_rematerializes_from_stored_upstream(tmp_path, inbox, instance):
+    resources = build_resources(root=str(tmp_path / "data"), inbox=str(inbox))
+    assert run_film(instance, resources, CHAPLIN_KEY).success
+    result = dg.materialize(
+        library_assets, selection="camera_language", partition_key=CHAPLIN_KEY, instance=instance, resources=resources
+    )
+    assert result.success
+    assert [m.asset_key.to_user_string() for m in result.get_asset_materialization_events()] == ["camera_language"]
+
+
+def test_inbox_sensor_adds_partitions_and_reruns_changed_files(tmp_path, inbox, instance):
+    resources = {"inbox": FilmInbox(folder=str(inbox))}
+    ctx = dg.build_sensor_context(instance=instance, resources=resources, definitions=defs)
+    result = film_inbox_sensor(ctx)
+    assert sorted(r.partition_key for r in result.run_requests) == [CHAPLIN_KEY, SINTEL_KEY]
+    added = result.dynamic_partitions_requests[0].partition_keys
+    assert sorted(added) == [CHAPLIN_KEY, SINTEL_KEY]
+    instance.add_dynamic_partitions(films.name, list(added))
+
+    ctx = dg.build_sensor_context(instance=instance, resources=resources, cursor=result.cursor, definitions=defs)
+    quiet = film_inbox_sensor(ctx)
+    assert not quiet.run_requests
+
+    # Same name, new content: the sensor asks for a re-run of that film only.
+    (inbox / SINTEL.name).unlink()
+    shutil.copy(CHAPLIN, inbox / SINTEL.name)
+    ctx = dg.build_sensor_context(instance=instance, resources=resources, cursor=quiet.cursor, definitions=defs)
+    changed = film_inbox_sensor(ctx)
+    assert [r.partition_key for r in changed.run_requests] == [SINTEL_KEY]
+    assert json.loads(changed.cursor)[SINTEL_KEY]["sha256"] != json.loads(quiet.cursor)[SINTEL_KEY]["sha256"]
+
+
+def test_clip_embeddings_through_real_loading_code(tmp_path, inbox, instance):
+    """A tiny random-weight open_clip model, saved as a checkpoint and loaded by the embedder."""
+    import open_clip
+    import torch
+
+    config = tmp_path / "filmaster-test-clip.json"
+    config.write_text(json.dumps({
+        "embed_dim": 32,
+        "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
+        "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+    }))
+    open_clip.add_model_config(str(config))
+    model, _, _ = open_clip.create_model_and_transforms("filmaster-test-clip")
+    torch.save(model.state_dict(), tmp_path / "clip.pt")
+    from filmaster_dag.resources.embedder import ShotEmbedder
+    from filmaster_dag.resources.index import ReferenceIndex
+
+    root = str(tmp_path / "data")
+    resources = build_resources(
+        root=root,
+        inbox=str(inbox),
+        embedder=ShotEmbedder(model_name="filmaster-test-clip", pretrained=str(tmp_path / "clip.pt"), model_config_path=str(config)),
+        reference_index=ReferenceIndex(uri=f"{root}/library/lancedb", vector_dim=32),
+    )
+    result = run_film(instance, resources, SINTEL_KEY)
+    assert result.success, failure_messages(result)
+    index = resources["reference_index"].open()
+    rows = index.film_rows(SINTEL_KEY, with_vector=True)
+    vectors = np.stack(rows["vector"].to_list())
+    assert vectors.shape == (len(rows), 32)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    hit = index.search_vector(vectors[0], k=1)
+    assert hit.iloc[0]["shot_id"] == rows.iloc[0]["shot_id"]
