@@ -108,14 +108,15 @@ def build_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, 
     kinds = ["cut"] * 9 + ["dissolve"] * 5 + ["fade_black"] * 4 + ["fade_white"] + ["fade_cut"]
     for si, (sid, seg) in enumerate(segs):
         seg = seg.copy()
+        flash = None
         # in-shot flash (not a boundary)
         if len(seg) >= 60 and rng.random() < 0.5:
-            p = int(rng.integers(20, len(seg) - 20))
+            p = int(rng.integers(26, len(seg) - 20))
             k = int(rng.integers(2, 5))
             style = rng.integers(2)
             for j in range(p, p + k):
                 seg[j] = seg[j] * 0.35 + 200 if style == 0 else np.clip(seg[j] * 1.9 + 30, 0, 255)
-            flashes.append([len(frames) + p, len(frames) + p + k - 1])  # shifted below if needed
+            flash = (p, k)
         if si == 0:
             if idx == 0:  # opening fade-in from black: not a boundary
                 L = 18
@@ -123,9 +124,12 @@ def build_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, 
                     seg[j] = seg[j] * (j / L)
                 opening = [0, L - 1]
             frames.extend(seg)
+            if flash is not None:
+                flashes.append([flash[0], flash[0] + flash[1] - 1])
             continue
         kind = kinds[rng.integers(len(kinds))]
         n0 = len(frames)
+        seg0 = n0
         if kind == "cut":
             frames.extend(seg)
             transitions.append({"kind": "cut", "at": n0, "start": n0, "end": n0})
@@ -138,6 +142,7 @@ def build_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, 
                 a = (j + 1) / (L + 1)
                 frames[s0 + j] = (1 - a) * frames[s0 + j] + a * seg[j]
             frames.extend(seg[L:])
+            seg0 = s0
             transitions.append({"kind": "dissolve", "at": s0 + L // 2, "start": s0, "end": s0 + L - 1})
         else:
             Lo = int(rng.integers(6, 17))
@@ -148,7 +153,7 @@ def build_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, 
                 frames[s0 + j] = frames[s0 + j] * g + colour * (1 - g)
             hold = int(rng.integers(0, 9))
             frames.extend([np.full_like(seg[0], colour)] * hold)
-            at = len(frames)
+            at = seg0 = len(frames)
             if kind == "fade_cut":
                 frames.extend(seg)
                 end = at
@@ -160,6 +165,8 @@ def build_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, 
                 frames.extend(seg)
                 end = at + Li - 1
             transitions.append({"kind": "fade", "at": at, "start": s0, "end": end, "colour": "white" if colour else "black"})
+        if flash is not None:
+            flashes.append([seg0 + flash[0], seg0 + flash[0] + flash[1] - 1])
     if idx == 1:  # closing fade-out to black: not a boundary
         L = 20
         n = len(frames)

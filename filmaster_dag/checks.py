@@ -1,12 +1,17 @@
 """Asset checks of the reference library, evaluated per film partition."""
 
 
+import warnings
+
 import dagster as dg
 import pandas as pd
 
 from .assets.library import camera_language, film_source, keyframes, reference_index, shots
 from .partitions import films
 from .resources.index import ReferenceIndex
+
+# Partitioned asset checks are a preview feature of Dagster 1.13; we rely on them knowingly.
+warnings.filterwarnings("ignore", category=dg.PreviewWarning, message=".*partitions_def on an AssetCheckSpec.*")
 
 
 @dg.asset_check(asset=keyframes, partitions_def=films, additional_ins={"shots": dg.AssetIn("shots")})

@@ -31,12 +31,14 @@ def ensure_dagster_home() -> Path:
 
 
 def _console():
+    import shutil
+
     from rich.console import Console
 
-    return Console()
+    return Console(width=max(shutil.get_terminal_size((200, 40)).columns, 160))
 
 
-def ingest(films_to_run: list[str] | None = None, quiet: bool = False) -> dict[str, str]:
+def ingest(films_to_run: list[str] | None = None, log_level: str = "WARNING") -> dict[str, str]:
     """Materialize the reference-library group for each film (in this process). Returns film -> status."""
     import dagster as dg
 
@@ -71,6 +73,7 @@ def ingest(films_to_run: list[str] | None = None, quiet: bool = False) -> dict[s
             resources=resources,
             raise_on_error=False,
             tags={"filmaster/source": "cli"},
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
         took = time.perf_counter() - t0
         if result.success:
@@ -90,19 +93,18 @@ def ingest(films_to_run: list[str] | None = None, quiet: bool = False) -> dict[s
 
 def library_table(statuses: dict[str, str] | None = None) -> None:
     """Print one row per film in the index: shots, cuts, ASL, movements, scales, sequences, vectors."""
-    import pandas as pd
     from rich.table import Table
 
     from .definitions import build_resources
 
     resources = build_resources()
     index = resources["reference_index"].open()
-    rows = index.all_rows() if hasattr(index, "all_rows") else index.filter("true", limit=1_000_000)
+    rows = index.filter(None, None)
+    seqs = index.filter(None, None, table="sequences")
     table = Table(title=f"Reference library ({resources['reference_index'].uri})")
     for col in ("film", "shots", "cuts", "gradual", "ASL s", "top movements", "top scales", "sequences", "vectors", "status"):
         table.add_column(col)
-    seqs = index.sequences() if hasattr(index, "sequences") else pd.DataFrame(columns=["film"])
-    films = sorted(set(rows["film"]) | set(statuses or {})) if len(rows) else sorted(statuses or {})
+    films = sorted(set(rows["film"] if len(rows) else []) | set(statuses or {}))
     for film in films:
         r = rows[rows["film"] == film] if len(rows) else rows
         if not len(r):
@@ -110,7 +112,7 @@ def library_table(statuses: dict[str, str] | None = None) -> None:
             continue
         moves = ", ".join(f"{k} {v}" for k, v in r["movement"].value_counts().head(3).items())
         scales = ", ".join(f"{k} {v}" for k, v in r["shot_scale"].value_counts().head(3).items())
-        vec = int(r["vector"].notna().sum()) if "vector" in r else 0
+        vec = index.count(film=film, where="vector IS NOT NULL")
         table.add_row(
             film,
             str(len(r)),
@@ -120,7 +122,7 @@ def library_table(statuses: dict[str, str] | None = None) -> None:
             moves,
             scales,
             str(int((seqs["film"] == film).sum())) if len(seqs) else "0",
-            str(vec) if vec else "none (no CLIP weights)",
+            str(vec) if vec else "0 (no weights)",
             (statuses or {}).get(film, "indexed"),
         )
     _console().print(table)

@@ -366,9 +366,19 @@ class ShotBoundaryDetector:
             else:
                 ext = (y >= cfg.fade_white_level) & (ystd <= cfg.fade_flat_std)
                 v = 255.0 - y
+            # frame steps explained by a brightness gain (same picture, scaled towards the colour)
+            X = self._flat if colour == "black" else 255.0 - self._flat
+            m = np.maximum(X.mean(axis=1, keepdims=True), 1.0)
+            shape = np.zeros(n, np.float32)
+            if n > 1:
+                shape[1:] = np.abs(X[1:] / m[1:] - X[:-1] / m[:-1]).mean(axis=1) * np.maximum(m[1:], m[:-1])[:, 0]
+            dim = np.zeros(n, bool)  # near the colour, compression noise swamps the shape test
+            if n > 1:
+                dim[1:] = np.minimum(m[1:], m[:-1])[:, 0] < 2 * cfg.fade_black_level
+            gainy = (shape <= 0.6 * self._d1 + 0.3) | dim
             for a, b in _runs(ext):
-                out_start = a - self._ramp(v, ext, a - 1, -1)
-                in_end = b + self._ramp(v, ext, b + 1, +1)
+                out_start = a - self._ramp(v, ext, a - 1, -1, gainy)
+                in_end = b + self._ramp(v, ext, b + 1, +1, gainy)
                 ramps = (a - out_start) + (in_end - b)
                 if a <= self.min_len:  # film opens on black / fades in
                     if self.opening is None or in_end > self.opening.end_frame:
@@ -391,7 +401,7 @@ class ShotBoundaryDetector:
                 out.append(ShotBoundary(self._ft(b + 1), "fade", float(min(1.0, conf)), out_start, in_end, "fade"))
         return out
 
-    def _ramp(self, v: np.ndarray, ext: np.ndarray, t: int, step: int) -> int:
+    def _ramp(self, v: np.ndarray, ext: np.ndarray, t: int, step: int, gainy: np.ndarray) -> int:
         """Length of the fade ramp starting at frame ``t`` and walking in direction ``step``:
         frames whose distance ``v`` from black/white keeps growing (plateaus of <= 2 frames allowed)."""
         n = len(v)
@@ -401,6 +411,8 @@ class ShotBoundaryDetector:
             # a linear ramp grows by ~1/j relative at frame j from the black: ask for half that
             j = abs(t - start) + 1
             need = v[prev] * (1.0 + 0.5 / j) + 0.1
+            if not gainy[t if step > 0 else t + 1]:
+                break  # the picture itself changes: the ramp is over
             if v[t] > need:
                 prev = last = t
             elif not any(0 <= t + j * step < n and v[t + j * step] > need for j in (1, 2)):
