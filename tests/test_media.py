@@ -38,7 +38,7 @@ def test_decode_pass_feeds_every_analyser_every_frame(media):
 
     d = run_decode_pass(SINTEL, [Count(seen_a), Count(seen_b)], analysis_width=256)
     assert seen_a == seen_b and len(seen_a) == d.frame_count == 120
-    assert seen_a[0][2] == (144, 256, 3)
+    assert seen_a[0][2] == (160, 284, 3)  # 854x480 / 3, sides multiples of 4
     assert seen_a[24][1] == pytest.approx(1.0, abs=1e-6)
     assert d.duration_s == pytest.approx(5.0, abs=1 / 24)
 
@@ -112,7 +112,7 @@ def test_1080p_and_non_ascii_name(tmp_path, media):
     info = probe(p)
     assert (info.width, info.height, info.frame_count) == (1920, 1080, 12)
     shapes = {f.bgr.shape for f in iter_frames(p, 256)}
-    assert shapes == {(144, 256, 3)}
+    assert shapes == {(152, 272, 3)}  # 1920x1080 / 7, sides multiples of 4
 
 
 def test_rotated_phone_video_is_analysed_upright(tmp_path, media):

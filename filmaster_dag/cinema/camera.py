@@ -752,17 +752,22 @@ SHOT_RECORD_KEYS = (
 )
 
 
-def measure_shot(signals: pd.DataFrame, images: Sequence[np.ndarray], rate: float) -> dict:
+def measure_shot(
+    signals: pd.DataFrame, images: Sequence[np.ndarray], rate: float, scale_images: Sequence[np.ndarray] | None = None
+) -> dict:
     """One flat record of a shot's camera language (keys :data:`SHOT_RECORD_KEYS`).
 
-    ``signals``: the shot's rows of :meth:`CameraSignals.table`; ``images``: a few RGB keyframes.
+    ``signals``: the shot's rows of :meth:`CameraSignals.table`; ``images``: a few RGB keyframes;
+    ``scale_images``: the keyframes searched for faces and people (default: all of ``images``;
+    face detection is the costliest measurement, so callers may pass only the primary keyframe).
     Speeds/rates are those of :class:`CameraMovement`; motion energy, frame difference and
     sharpness are means over the shot's tracked frames (frame 0 of the shot, which straddles the
     cut, is left out).
     """
     images = [im for im in (images or []) if im is not None]
     mv = classify_movement(signals, rate) if signals is not None and len(signals) else CameraMovement("unknown", 0.0, 0.0)
-    sc = measure_shot_scale(images) if images else ShotScale("unknown", 0.0)
+    scale_images = images if scale_images is None else [im for im in scale_images if im is not None]
+    sc = measure_shot_scale(scale_images) if scale_images else ShotScale("unknown", 0.0)
     li = measure_lighting(signals, images)
     inner = signals.iloc[1:] if signals is not None and len(signals) > 1 else signals
 

@@ -22,13 +22,13 @@ class Candidate:
 
 
 class KeyframeCandidates:
-    """Frame analyser that keeps a JPEG of every ``stride``-th frame (about 4 per second by default).
+    """Frame analyser that keeps a JPEG of every ``stride``-th frame (2 per second by default).
 
     Shots are not known during the pass, so candidates are kept at a fixed stride and the
     keyframes are chosen afterwards; JPEG-in-memory keeps a two-hour film in a few hundred MB.
     """
 
-    def __init__(self, rate: float, per_second: float = 4.0, max_width: int = 480, quality: int = 88):
+    def __init__(self, rate: float, per_second: float = 2.0, max_width: int = 480, quality: int = 88):
         self.stride = max(1, int(round(rate / per_second)))
         self.max_width = max_width
         self.quality = quality
