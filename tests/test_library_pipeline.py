@@ -124,11 +124,13 @@ def test_bad_film_fails_alone_and_reruns_converge(tmp_path, inbox, instance):
     assert sorted(again["shot_id"]) == sorted(before["shot_id"]) and index.duplicate_shot_ids().empty
     assert index.table_version > version
 
-    # A run killed midway (simulated: stale half-written temp file in the store) is harmless.
+    # Leftovers of a run killed midway (a stale keyframe, a half-written temp file) are cleaned up.
     store = resources["store"]
     store.write_bytes(b"partial", "library", SINTEL_KEY, "keyframes", "shot0099_0_f009999.jpg")
+    store.write_bytes(b"partial", "library", SINTEL_KEY, "shots.parquet.tmp-deadbeef")
     assert run_film(instance, resources, SINTEL_KEY).success
     assert "shot0099_0_f009999.jpg" not in store.list("library", SINTEL_KEY, "keyframes")
+    assert "shots.parquet.tmp-deadbeef" not in store.list("library", SINTEL_KEY)
 
     # The refresh schedule picks exactly the failed films.
     todo = partitions_to_refresh(instance, FilmInbox(folder=str(inbox)))
@@ -200,3 +202,51 @@ def test_clip_embeddings_through_real_loading_code(tmp_path, inbox, instance):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     hit = index.search_vector(vectors[0], k=1)
     assert hit.iloc[0]["shot_id"] == rows.iloc[0]["shot_id"]
+
+
+KILLABLE_RUN = """
+import sys, dagster as dg
+from filmaster_dag.assets.library import library_assets
+from filmaster_dag.definitions import build_resources
+from filmaster_dag.partitions import films
+root, inbox, home, film = sys.argv[1:5]
+with dg.DagsterInstance.from_config(home) as instance:
+    if film not in instance.get_dynamic_partitions(films.name):
+        instance.add_dynamic_partitions(films.name, [film])
+    dg.materialize(library_assets, partition_key=film, instance=instance, resources=build_resources(root=root, inbox=inbox))
+"""
+
+
+def test_killed_run_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path, inbox):
+    """SIGKILL a real ingest process midway (after `shots` is written), then re-run to convergence."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root, home = tmp_path / "data", tmp_path / "home"
+    home.mkdir()
+    resources = build_resources(root=str(root), inbox=str(inbox))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert run_film(instance, resources, CHAPLIN_KEY).success  # an earlier, complete film
+    index = resources["reference_index"].open()
+    chaplin_before = index.film_rows(CHAPLIN_KEY)
+
+    proc = subprocess.Popen([sys.executable, "-c", KILLABLE_RUN, str(root), str(inbox), str(home), SINTEL_KEY])
+    marker = root / "library" / SINTEL_KEY / "shots.parquet"
+    deadline = time.time() + 240
+    while not marker.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert marker.exists(), "the ingest never reached the shots step"
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert run_film(instance, resources, SINTEL_KEY).success
+        assert run_film(instance, resources, SINTEL_KEY).success
+    index = resources["reference_index"].open()
+    assert index.duplicate_shot_ids().empty
+    assert len(index.film_rows(SINTEL_KEY)) == len(index.film_rows(SINTEL_KEY).drop_duplicates("shot_id")) >= 1
+    after = index.film_rows(CHAPLIN_KEY)
+    assert after["shot_id"].tolist() == chaplin_before["shot_id"].tolist()
+    assert not [p for p in (root / "library").rglob("*.tmp-*")], "half-written temporary files left behind"

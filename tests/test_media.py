@@ -64,11 +64,12 @@ def test_zero_byte_file(tmp_path):
     assert "empty (0 bytes)" in _error(p)
 
 
-def test_text_file_named_mp4(tmp_path):
+@pytest.mark.parametrize("text", ["this is not a film\n" * 50, "not a film at all\n" * 100, "{}", "x"])
+def test_text_file_named_mp4(tmp_path, text):
     p = tmp_path / "notes.mp4"
-    p.write_text("this is not a film\n" * 50)
+    p.write_text(text)
     message = _error(p)
-    assert "not a readable video container" in message and "re-export" in message
+    assert ("not a readable video container" in message or "not a video" in message) and "re-export" in message
 
 
 @pytest.mark.parametrize("fraction", [0.05, 0.5])

@@ -57,6 +57,7 @@ def film_source(context: dg.AssetExecutionContext, inbox: FilmInbox, store: Medi
     except FilmError as err:
         raise _film_failure(err, film) from err
     record = info.to_record()
+    swept = store.sweep_partials("library", film)
     store.write_json(record, "library", film, "source.json")
     context.add_output_metadata(
         {
@@ -72,6 +73,7 @@ def film_source(context: dg.AssetExecutionContext, inbox: FilmInbox, store: Medi
             "audio_streams": len(info.audio_streams),
             "file_size": info.file_size,
             "sha256": info.sha256,
+            "partial_files_swept": swept,
         }
     )
     return {**record, "_probe": info}

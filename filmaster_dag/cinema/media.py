@@ -113,12 +113,25 @@ def _rotation_of(frame: av.VideoFrame) -> int:
     return (-rot) % 360
 
 
+# Containers/codecs FFmpeg offers for text or still images: it "opens" them, but they are no film.
+NOT_FILM_FORMATS = {"tty", "image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif_pipe", "bmp_pipe", "svg_pipe", "srt", "ass", "webvtt"}
+NOT_FILM_CODECS = {"ansi", "text", "subrip", "ass", "webvtt"}
+
+
 def probe(path: str | os.PathLike, film: str | None = None) -> FilmProbe:
     """Probe a film: demux every video packet (no full decode) and decode the first frame.
 
     Raises :class:`FilmError` for empty, unreadable, non-video, audio-only or truncated files.
     """
-    p = Path(path)
+    try:
+        return _probe(Path(path), film)
+    except FilmError:
+        raise
+    except Exception as err:  # anything FFmpeg or a broken header throws: still one clear line
+        raise FilmError(path, f"cannot be probed ({type(err).__name__}: {err})", REEXPORT, film) from err
+
+
+def _probe(p: Path, film: str | None) -> FilmProbe:
     container = _open(p, film)
     with container:
         if not container.streams.video:
@@ -126,6 +139,8 @@ def probe(path: str | os.PathLike, film: str | None = None) -> FilmProbe:
             raise FilmError(p, f"{kind}: nothing to cut into shots", "add a file with a video track or remove it from the inbox", film)
         vs = container.streams.video[0]
         cc = vs.codec_context
+        if container.format.name in NOT_FILM_FORMATS or cc.name in NOT_FILM_CODECS or vs.time_base is None:
+            raise FilmError(p, f"not a video (FFmpeg reads it as {container.format.name}/{cc.name})", REEXPORT, film)
         rate = vs.average_rate or vs.guessed_rate or vs.base_rate
         if not rate:
             raise FilmError(p, "video stream has no frame rate", REEXPORT, film)

@@ -93,6 +93,17 @@ class MediaStore(dg.ConfigurableResource):
         if fs.exists(path):
             fs.rm(path, recursive=True)
 
+    def sweep_partials(self, *parts: str) -> int:
+        """Delete temporary files that a killed run left under a folder; returns how many."""
+        fs = self._filesystem()
+        base = self.uri(*parts)
+        if not fs.exists(base):
+            return 0
+        stale = [p for p in fs.find(base) if ".tmp-" in posixpath.basename(p)]
+        for p in stale:
+            fs.rm(p)
+        return len(stale)
+
     def local_path(self, *parts: str) -> str:
         """A path other libraries can open directly (local root only)."""
         return self.url(*parts)
