@@ -176,11 +176,15 @@ def _probe(p: Path, film: str | None) -> FilmProbe:
             raise FilmError(p, f"container is damaged at {last:.1f} s ({err})", REEXPORT, film) from err
         declared = float(container.duration / av.time_base) if container.duration else None
         bit_rate = container.bit_rate
+        # Read every stream attribute before the container closes: afterwards PyAV may return None.
+        time_base = vs.time_base
+        sar = cc.sample_aspect_ratio or Fraction(1, 1)
+        container_name, codec_name = container.format.name, cc.name
 
     if not pts:
         raise FilmError(p, "video stream has no frames", REEXPORT, film)
     pts_arr = np.sort(np.asarray(pts, dtype=np.int64))
-    tb = float(vs.time_base)
+    tb = float(time_base)
     deltas = np.diff(pts_arr) * tb
     vfr = False
     if len(deltas) > 2:
@@ -196,15 +200,14 @@ def _probe(p: Path, film: str | None) -> FilmProbe:
         raise FilmError(
             p, f"file truncated at {duration:.1f} s (header says {declared:.1f} s)", REEXPORT, film
         )
-    sar = cc.sample_aspect_ratio or Fraction(1, 1)
     disp_w = int(round(width * float(sar))) if sar else width
     disp_h = height
     if rotation in (90, 270):
         disp_w, disp_h = disp_h, disp_w
     return FilmProbe(
         path=str(p),
-        container=container.format.name,
-        video_codec=cc.name,
+        container=container_name,
+        video_codec=codec_name,
         width=width,
         height=height,
         display_width=disp_w,
