@@ -1,0 +1,90 @@
+"""Keyframes (sharp, inside their shot, not black) and sequences (visual continuity) on real footage."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from PIL import Image
+
+from filmaster_dag.cinema import keyframes as kf
+from filmaster_dag.cinema import library as lib
+from filmaster_dag.cinema.media import run_decode_pass
+from filmaster_dag.cinema.sequences import camera_chain, colour_signature, group_sequences, visual_similarity
+from filmaster_dag.cinema.describe import describe_shot
+
+from .conftest import BBB_60, BBB_CUT_FRAMES, CHAPLIN
+
+
+def _bbb_candidates():
+    sampler = kf.KeyframeCandidates(24)
+    run_decode_pass(BBB_60, [sampler])
+    return sampler
+
+
+def test_keyframes_are_sharp_lit_and_inside_their_shot(media):
+    sampler = _bbb_candidates()
+    assert sampler.stride == 12 and len(sampler.candidates) == 120
+    bounds = [0, *BBB_CUT_FRAMES, 1440]
+    shots = pd.DataFrame(
+        {
+            "shot_index": range(6),
+            "start_frame": bounds[:-1],
+            "end_frame": bounds[1:],
+            "usable_first_frame": [36] + bounds[1:-1],  # the fade-in from black ends ~1.4 s
+            "usable_last_frame": [b - 1 for b in bounds[1:]],
+        }
+    )
+    cands = pd.DataFrame([c.__dict__ for c in sampler.candidates])
+    table, missing = lib.choose_keyframes(shots, cands)
+    assert not missing and sorted(table["shot_index"].unique()) == list(range(6))
+    for s in shots.itertuples():
+        mine = table[table["shot_index"] == s.shot_index]
+        assert 1 <= len(mine) <= 3 and mine["primary"].sum() == 1
+        assert mine["frame"].between(s.usable_first_frame, s.usable_last_frame).all()
+        # the sharpest candidate of its part of the shot
+        inside = cands[cands["frame"].between(s.usable_first_frame, s.usable_last_frame)]
+        assert mine["sharpness"].max() == inside["sharpness"].max()
+    first = kf.decode_jpeg_rgb(table[table["shot_index"] == 0]["jpeg"].iloc[0])
+    assert first.shape == (270, 480, 3) and first.mean() > 40  # not a black fade frame
+
+
+def test_contact_sheet_tiles_every_shot(media):
+    sampler = _bbb_candidates()
+    thumbs = [(f"#{i}", c.jpeg) for i, c in enumerate(sampler.candidates[:8])]
+    sheet = Image.open(io.BytesIO(kf.contact_sheet(thumbs, columns=4, thumb_width=100)))
+    assert sheet.format == "JPEG" and sheet.width == 4 * 104 + 4
+    assert sheet.height > 2 * 56  # two rows of 16:9 tiles with labels
+
+
+def test_sequences_follow_visual_continuity(media):
+    sampler = _bbb_candidates()
+    by_frame = {c.frame: c.jpeg for c in sampler.candidates}
+    chaplin = kf.KeyframeCandidates(25)
+    run_decode_pass(CHAPLIN, [chaplin])
+    # meadow (shot 0), meadow again later in shot 0, then two Chaplin frames, then the meadow again after a fade
+    sigs = [colour_signature(by_frame[120]), colour_signature(by_frame[240])]
+    sigs += [colour_signature(chaplin.candidates[3].jpeg), colour_signature(chaplin.candidates[10].jpeg)]
+    sigs += [colour_signature(by_frame[132])]
+    assert visual_similarity(sigs[0], sigs[1]) > visual_similarity(sigs[0], sigs[2])
+    groups = group_sequences(sigs, ["start", "cut", "cut", "cut", "fade"])
+    assert [g.shot_indices for g in groups] == [[0, 1], [2, 3], [4]]
+    assert [g.break_reason for g in groups] == ["start", "new look", "fade"]
+    # shot / reverse shot (A-B-A) stays one sequence
+    aba = group_sequences([sigs[0], sigs[2], sigs[1]], ["start", "cut", "cut"], continuity_threshold=0.0)
+    assert len(aba) == 1
+
+
+def test_camera_chain_and_descriptions():
+    shots = [
+        {"shot_scale": "wide", "movement": "static"},
+        {"shot_scale": "unknown", "movement": "pan_right"},
+        {"shot_scale": "close_up", "movement": "push_in"},
+    ]
+    assert camera_chain(shots) == "wide static -> pan_right -> close_up push_in"
+    text = describe_shot(
+        {"movement": "static", "shot_scale": "wide", "lighting_key": "high_key", "saturation": 0.4,
+         "colour_temperature_k": 3900, "duration_s": 3.94, "transition_in": "cut"}
+    )
+    assert text == "static wide shot, high-key, warm palette, 3.9 s, after a cut"
+    assert "black-and-white" in describe_shot({"movement": "handheld", "saturation": 0.01, "duration_s": 2})
