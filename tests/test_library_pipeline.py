@@ -250,3 +250,16 @@ def test_killed_run_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path, in
     after = index.film_rows(CHAPLIN_KEY)
     assert after["shot_id"].tolist() == chaplin_before["shot_id"].tolist()
     assert not [p for p in (root / "library").rglob("*.tmp-*")], "half-written temporary files left behind"
+
+
+def test_file_name_with_spaces_and_non_ascii_ingests(tmp_path, media, instance):
+    inbox = tmp_path / "inbox"
+    (inbox / "Réalisateurs du monde").mkdir(parents=True)
+    os.symlink(SINTEL, inbox / "Réalisateurs du monde" / "Été à Paris (1962).mp4")
+    resources = build_resources(root=str(tmp_path / "data"), inbox=str(inbox))
+    [film] = list(resources["inbox"].films())
+    assert film.startswith("realisateurs-du-monde-ete-a-paris-1962-")
+    result = run_film(instance, resources, film)
+    assert result.success, failure_messages(result)
+    rows = resources["reference_index"].open().film_rows(film)
+    assert len(rows) >= 1 and rows["shot_id"].str.startswith(film + "/").all()
