@@ -190,7 +190,7 @@ def test_filter_text_vector_hybrid(index):
     hyb = index.search_hybrid("crane over a rooftop", np.stack(a["vector"])[2], k=5)
     assert hyb["shot_id"].iloc[0] == "alpha/0002"
     assert "_relevance_score" in hyb.columns
-    hyb_f = index.search_hybrid("crane over a rooftop", np.stack(a["vector"])[2], k=5, where="film = 'beta'")
+    hyb_f = index.search_hybrid("daylight", np.stack(a["vector"])[2], k=5, where="film = 'beta'")
     assert len(hyb_f) and hyb_f["film"].eq("beta").all()  # beta has no vectors: text leg only
 
     index.ensure_indexes()

@@ -74,6 +74,8 @@ def describe_shot(record: dict) -> str:
     if duration is not None:
         parts.append(f"{duration:.1f} s")
     transition = TRANSITION_WORDS.get(record.get("transition_in") or "")
+    if record.get("shot_index") == 0 and record.get("transition_in") == "fade":
+        transition = "fading in at the opening"
     if transition:
         parts.append(transition)
     return ", ".join(parts)

@@ -69,7 +69,7 @@ def analyse_pictures(
     candidates = kf.KeyframeCandidates(rate)
     decode = run_decode_pass(path, [detector, signals, candidates], analysis_width, film, probe)
     boundaries = detector.finish(decode.frame_times)
-    shots = segment_shots(boundaries, decode.frame_times, decode.duration_s)
+    shots = segment_shots(boundaries, decode.frame_times, decode.duration_s, detector.opening, detector.closing)
     cand = pd.DataFrame(
         [
             {"frame": c.frame, "seconds": c.seconds, "sharpness": c.sharpness, "brightness": c.brightness, "jpeg": c.jpeg}

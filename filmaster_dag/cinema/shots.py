@@ -60,8 +60,10 @@ class ShotDetectionConfig(BaseModel):
     adaptive_window: int = Field(2, ge=1, description="AdaptiveDetector: frames either side in the rolling average")
     adaptive_min_content: float = Field(15.0, description="AdaptiveDetector: minimum HSV content score for a cut")
     content_threshold: float = Field(27.0, description="ContentDetector: HSV content score threshold for a cut")
+    cut_width: int = Field(160, ge=16, description="width (px) at most of the picture PySceneDetect scores for cuts")
     luma_only: bool = Field(False, description="score cuts on luminance only (black-and-white films)")
     min_shot_s: float = Field(0.5, ge=0, description="no shot shorter than this; the weaker boundary is dropped")
+    cut_min_change: float = Field(5.0, description="min mean change of the 16x9 signature at a cut (drops codec glitches the HSV score flags)")
     # --- flashes ---
     flash_max_frames: int = Field(6, ge=0, description="a picture that returns to the pre-cut picture within this many frames is a flash, not a cut")
     flash_return_ratio: float = Field(0.4, description="'returns' = differs from the pre-cut picture by less than this fraction of the jump")
@@ -230,7 +232,7 @@ class ShotBoundaryDetector:
         if self._sd is not None:
             from scenedetect.common import FrameTimecode
 
-            cuts = self._sd.process_frame(FrameTimecode(i, self.rate), bgr)
+            cuts = self._sd.process_frame(FrameTimecode(i, self.rate), self._cut_picture(bgr))
             if cuts:
                 self._sd_cuts.extend(c.frame_num for c in cuts)
             self._content.append(float(getattr(self._sd, "_frame_score", 0.0) or 0.0))
@@ -238,6 +240,17 @@ class ShotBoundaryDetector:
         if self._transnet is not None:
             self._transnet.update(frame.tiny_rgb)
         self._n += 1
+
+    def _cut_picture(self, bgr: np.ndarray) -> np.ndarray:
+        """The picture PySceneDetect scores: the analysis picture shrunk by a whole factor to at
+        most ``cut_width`` pixels (its HSV scoring cost grows with pixels; cuts change every pixel)."""
+        import cv2
+
+        h, w = bgr.shape[:2]
+        factor = -(-w // max(1, self.config.cut_width))
+        if factor <= 1:
+            return bgr
+        return cv2.resize(bgr, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
 
     def update_bgr(self, bgr: np.ndarray, tiny_rgb: np.ndarray | None = None) -> None:
         """Feed a raw BGR picture (tests, other decoders)."""
@@ -347,7 +360,7 @@ class ShotBoundaryDetector:
     def _cuts_from_sd(self) -> list[ShotBoundary]:
         out = []
         for c in sorted(set(self._sd_cuts)):
-            if c <= 0 or c >= self._n or self._is_flash(c):
+            if c <= 0 or c >= self._n or self._d1[c] < self.config.cut_min_change or self._is_flash(c):
                 continue
             out.append(ShotBoundary(self._ft(c), "cut", self._cut_confidence(c), c, c, self.config.detector))
         return out
@@ -377,8 +390,9 @@ class ShotBoundaryDetector:
                 dim[1:] = np.minimum(m[1:], m[:-1])[:, 0] < 2 * cfg.fade_black_level
             gainy = (shape <= 0.6 * self._d1 + 0.3) | dim
             for a, b in _runs(ext):
-                out_start = a - self._ramp(v, ext, a - 1, -1, gainy)
-                in_end = b + self._ramp(v, ext, b + 1, +1, gainy)
+                hidden = int(np.sum(v[a : b + 1] > 2.0))  # ramp frames already below the black level
+                out_start = a - self._ramp(v, ext, a - 1, -1, gainy, hidden)
+                in_end = b + self._ramp(v, ext, b + 1, +1, gainy, hidden)
                 ramps = (a - out_start) + (in_end - b)
                 if a <= self.min_len:  # film opens on black / fades in
                     if self.opening is None or in_end > self.opening.end_frame:
@@ -401,7 +415,7 @@ class ShotBoundaryDetector:
                 out.append(ShotBoundary(self._ft(b + 1), "fade", float(min(1.0, conf)), out_start, in_end, "fade"))
         return out
 
-    def _ramp(self, v: np.ndarray, ext: np.ndarray, t: int, step: int, gainy: np.ndarray) -> int:
+    def _ramp(self, v: np.ndarray, ext: np.ndarray, t: int, step: int, gainy: np.ndarray, hidden: int = 0) -> int:
         """Length of the fade ramp starting at frame ``t`` and walking in direction ``step``:
         frames whose distance ``v`` from black/white keeps growing (plateaus of <= 2 frames allowed)."""
         n = len(v)
@@ -409,7 +423,7 @@ class ShotBoundaryDetector:
         start, prev, last = t, t - step, None
         while 0 <= t < n and abs(t - start) < limit and not ext[t]:
             # a linear ramp grows by ~1/j relative at frame j from the black: ask for half that
-            j = abs(t - start) + 1
+            j = abs(t - start) + 1 + hidden
             need = v[prev] * (1.0 + 0.5 / j) + 0.1
             if not gainy[t if step > 0 else t + 1]:
                 break  # the picture itself changes: the ramp is over
