@@ -33,13 +33,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from filmaster_dag.cinema.media import iter_frames  # noqa: E402
+from filmaster_dag.cinema.render import encode_video  # noqa: E402
 from filmaster_dag.cinema.shots import ShotDetectionConfig, detect_shots  # noqa: E402
 
 FILMS = REPO.parent / "shared" / "media" / "films"
@@ -177,16 +177,7 @@ def build_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, 
     spans = [(t["start"] - 6, t["end"] + 6) for t in transitions]
     flashes = [f for f in flashes if not any(a <= f[1] and f[0] <= b for a, b in spans)]
     path = OUT / f"shots_film{idx}.mp4"
-    with av.open(str(path), "w") as out:
-        st = out.add_stream("libx264", rate=FPS)
-        st.width, st.height, st.pix_fmt = W, H, "yuv420p"
-        st.options = {"crf": "18", "preset": "veryfast"}
-        for img in frames:
-            vf = av.VideoFrame.from_ndarray(np.clip(img, 0, 255).astype(np.uint8), format="rgb24")
-            for p in st.encode(vf):
-                out.mux(p)
-        for p in st.encode():
-            out.mux(p)
+    encode_video(path, frames, rate=FPS, crf=18)
     truth = {
         "film": path.name,
         "frames": len(frames),

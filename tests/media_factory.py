@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+
+from filmaster_dag.cinema.render import encode_video
 
 
 def real_frames(path: Path, start: int, count: int, size: tuple[int, int] | None = None) -> list[np.ndarray]:
@@ -30,28 +31,9 @@ def write_video(
     rate: int = 24,
     rotation: int | None = None,
     frame_times_s: list[float] | None = None,
-    codec: str = "libx264",
 ) -> Path:
     """Encode RGB frames to ``path``; ``frame_times_s`` gives each frame its own time (VFR)."""
-    h, w = frames[0].shape[:2]
-    with av.open(str(path), "w") as c:
-        s = c.add_stream(codec, rate=rate)
-        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
-        s.options = {"preset": "ultrafast", "crf": "20"}
-        if frame_times_s is not None:
-            s.codec_context.time_base = Fraction(1, 1000)
-            s.time_base = Fraction(1, 1000)
-        if rotation is not None:
-            s.set_display_rotation(rotation)
-        for i, img in enumerate(frames):
-            f = av.VideoFrame.from_ndarray(img, format="rgb24")
-            if frame_times_s is not None:
-                f.pts = int(round(frame_times_s[i] * 1000))
-                f.time_base = Fraction(1, 1000)
-            for p in s.encode(f):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
+    encode_video(path, frames, rate=rate, crf=20, preset="ultrafast", rotation=rotation, frame_times_s=frame_times_s)
     return path
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import av
 import numpy as np
 import pytest
 
 from filmaster_dag.cinema.media import iter_frames
+from filmaster_dag.cinema.render import encode_video
 from filmaster_dag.cinema.shots import (
     Shot,
     ShotBoundary,
@@ -95,20 +95,6 @@ def _grab(path, wanted: set[int]) -> dict[int, np.ndarray]:
     return out
 
 
-def _write(path, frames: list[np.ndarray]) -> None:
-    with av.open(str(path), "w") as out:
-        st = out.add_stream("libx264", rate=24)
-        st.width, st.height = frames[0].shape[1], frames[0].shape[0]
-        st.pix_fmt = "yuv420p"
-        st.options = {"crf": "16", "preset": "veryfast"}
-        for img in frames:
-            vf = av.VideoFrame.from_ndarray(np.clip(img, 0, 255).astype(np.uint8), format="bgr24")
-            for p in st.encode(vf):
-                out.mux(p)
-        for p in st.encode():
-            out.mux(p)
-
-
 @pytest.fixture(scope="module")
 def built_clip(tmp_path_factory, media):
     """A: 40 frames | dissolve 16 | B: 34 | fade out 12, black 4, fade in 12 | C: 50 with a flash."""
@@ -131,7 +117,7 @@ def built_clip(tmp_path_factory, media):
             img = img * 0.3 + 240
         frames.append(img)
     path = tmp_path_factory.mktemp("clips") / "built.mp4"
-    _write(path, frames)
+    encode_video(path, frames, pixel_format="bgr24", crf=16)
     truth = {"dissolve": (40, 55), "fade": (90, 117), "flash": (140, 142), "n": len(frames)}
     return path, truth
 

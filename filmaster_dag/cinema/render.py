@@ -1,0 +1,58 @@
+"""Encoding pictures to video files with PyAV (libx264 by default; FFmpeg comes inside PyAV)."""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from typing import Iterable
+
+import av
+import numpy as np
+
+
+def encode_video(
+    path: str | os.PathLike,
+    frames: Iterable[np.ndarray],
+    rate: int | Fraction = 24,
+    pixel_format: str = "rgb24",
+    codec: str = "libx264",
+    crf: int = 18,
+    preset: str = "veryfast",
+    rotation: int | None = None,
+    frame_times_s: list[float] | None = None,
+) -> str:
+    """Encode uint8 pictures (``pixel_format`` ``rgb24`` or ``bgr24``) to ``path``.
+
+    ``rotation`` writes a display-matrix rotation (as phones do); ``frame_times_s`` gives every
+    frame its own presentation time (variable frame rate, millisecond timebase).
+    """
+    frames = iter(frames)
+    first = next(frames)
+    h, w = first.shape[:2]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        if codec == "libx264":
+            stream.options = {"crf": str(crf), "preset": preset}
+        if frame_times_s is not None:
+            stream.codec_context.time_base = Fraction(1, 1000)
+            stream.time_base = Fraction(1, 1000)
+        if rotation is not None:
+            stream.set_display_rotation(rotation)
+        index = 0
+        for img in _chain(first, frames):
+            frame = av.VideoFrame.from_ndarray(np.clip(img, 0, 255).astype(np.uint8), format=pixel_format)
+            if frame_times_s is not None:
+                frame.pts = int(round(frame_times_s[index] * 1000))
+                frame.time_base = Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+            index += 1
+        for packet in stream.encode():
+            out.mux(packet)
+    return str(path)
+
+
+def _chain(first: np.ndarray, rest: Iterable[np.ndarray]):
+    yield first
+    yield from rest
