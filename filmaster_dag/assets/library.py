@@ -10,7 +10,6 @@ import base64
 import time
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from ..cinema import keyframes as kf
@@ -35,7 +34,7 @@ def _md_table(df: pd.DataFrame, limit: int = 20) -> dg.MetadataValue:
     return dg.MetadataValue.md(df.head(limit).to_markdown(index=False))
 
 
-def _source(film: str, film_source: dict) -> tuple[str, FilmProbe]:
+def _source(film_source: dict) -> tuple[str, FilmProbe]:
     """Path and probe of a film as recorded by ``film_source`` (no re-probe)."""
     return film_source["path"], film_source["_probe"]
 
@@ -86,7 +85,7 @@ def shots(context: dg.AssetExecutionContext, film_source: dict, detection: ShotD
     from that pass: the shot detector, the per-frame camera signals (motion, colour, sharpness)
     and the keyframe candidates, which are stored for ``keyframes`` and ``camera_language``."""
     film = context.partition_key
-    path, info = _source(film, film_source)
+    path, info = _source(film_source)
     try:
         pictures = lib.analyse_pictures(path, film, info, detection.config(), detection.analysis_width)
     except FilmError as err:
@@ -100,7 +99,8 @@ def shots(context: dg.AssetExecutionContext, film_source: dict, detection: ShotD
         {
             "shot_count": len(df),
             "cuts": int((df["transition_in"] == "cut").sum()),
-            "gradual_transitions": int(df["transition_in"].isin(["dissolve", "fade"]).sum() - (df["transition_in"].iloc[0] == "fade")),
+            "gradual_transitions": int(df["transition_in"].iloc[1:].isin(["dissolve", "fade"]).sum()),
+            "opens_with_fade_in": bool(df["transition_in"].iloc[0] == "fade"),
             "detector": detection.detector,
             "frames_decoded": d.frame_count,
             "decode_pass_s": round(d.wall_seconds, 3),
@@ -119,7 +119,7 @@ def keyframes(context: dg.AssetExecutionContext, film_source: dict, shots: pd.Da
     black or motion-blurred frame when a better one exists) as JPEGs in the MediaStore, and a
     contact sheet of the film (one tile per shot) shown here."""
     film = context.partition_key
-    path, info = _source(film, film_source)
+    path, info = _source(film_source)
     candidates = store.read_table("library", film, "keyframe_candidates.parquet")
     table, missing = lib.choose_keyframes(shots, candidates)
     if missing:  # shots shorter than the candidate stride: decode their middle frame directly
@@ -187,7 +187,7 @@ def film_rhythm(context: dg.AssetExecutionContext, film_source: dict, shots: pd.
     soundtrack (librosa) the tempo, beat times, per-shot onset strength and loudness, and the
     fraction of cuts that land on a beat."""
     film = context.partition_key
-    path, _ = _source(film, film_source)
+    path, _ = _source(film_source)
     try:
         soundtrack = lib.analyse_soundtrack(path, film)
     except FilmError as err:

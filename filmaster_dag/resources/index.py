@@ -579,9 +579,12 @@ class ShotIndex:
 
     def search_vector(self, vector, k: int = 10, where: Optional[str] = None, *, table: str = SHOTS,
                       nprobes: Optional[int] = None, refine_factor: Optional[int] = None,
-                      ef: Optional[int] = None, exact: bool = False, with_vector: bool = False) -> pd.DataFrame:
+                      ef: Optional[int] = None, exact: bool = False, with_vector: bool = False,
+                      columns: Optional[list[str]] = None) -> pd.DataFrame:
         """Nearest rows by cosine distance (``_distance``, ascending).  Rows with a null
-        vector never match.  ``where`` is applied as a pre-filter."""
+        vector never match.  ``where`` is applied as a pre-filter.  ``columns`` limits the
+        columns read back (e.g. ``["shot_id", "sequence_id"]`` for retrieval): reading every
+        measurement column of the hits costs more than the search itself."""
         t = self.table(table)
         b = t.search(self._query_vector(vector), vector_column_name=VECTOR, query_type="vector")
         b = b.distance_type(self.settings.metric).limit(k)
@@ -590,7 +593,7 @@ class ShotIndex:
             b = b.bypass_vector_index()
         if where:
             b = b.where(where, prefilter=True)
-        return b.select(self._columns(t, with_vector) + ["_distance"]).to_arrow().to_pandas()
+        return b.select((columns or self._columns(t, with_vector)) + ["_distance"]).to_arrow().to_pandas()
 
     def _ensure_fts(self, t, column: str) -> None:
         if column not in self._indexed_columns(t):
