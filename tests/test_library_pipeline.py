@@ -263,3 +263,24 @@ def test_file_name_with_spaces_and_non_ascii_ingests(tmp_path, media, instance):
     assert result.success, failure_messages(result)
     rows = resources["reference_index"].open().film_rows(film)
     assert len(rows) >= 1 and rows["shot_id"].str.startswith(film + "/").all()
+
+
+def test_rotated_1080p_phone_video_ingests_upright(tmp_path, media, instance):
+    """A 1920x1080 H.264 clip with a 90-degree display matrix, as phones record portrait video."""
+    from PIL import Image
+
+    from .media_factory import real_frames, write_video
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    frames = real_frames(SINTEL, 30, 36, size=(1920, 1080))
+    write_video(inbox / "IMG_0042.MOV.mp4", frames, rotation=-90)
+    resources = build_resources(root=str(tmp_path / "data"), inbox=str(inbox))
+    [film] = list(resources["inbox"].films())
+    result = run_film(instance, resources, film)
+    assert result.success, failure_messages(result)
+    source = result.asset_materializations_for_node("film_source")[0].metadata
+    assert source["resolution"].value == "1080x1920" and source["rotation"].value in (90, 270)
+    keyframes = resources["store"].list("library", film, "keyframes")
+    img = Image.open(resources["store"].uri("library", film, "keyframes", keyframes[0]))
+    assert img.height > img.width  # portrait, as shot
