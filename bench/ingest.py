@@ -61,7 +61,7 @@ def library_seconds(path: Path, film: str) -> tuple[float, dict]:
     return time.perf_counter() - t0, {**result["timings"], "shots": len(result["pictures"].shots)}
 
 
-def dagster_seconds(path: Path, film: str) -> float:
+def dagster_seconds(path: Path) -> float:
     import os
 
     import dagster as dg
