@@ -88,3 +88,4 @@ def test_camera_chain_and_descriptions():
     )
     assert text == "static wide shot, high-key, warm palette, 3.9 s, after a cut"
     assert "black-and-white" in describe_shot({"movement": "handheld", "saturation": 0.01, "duration_s": 2})
+    assert "desaturated, cool palette" in describe_shot({"saturation": 0.04, "colour_temperature_k": 9000})

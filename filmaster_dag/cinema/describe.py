@@ -60,8 +60,10 @@ def describe_shot(record: dict) -> str:
         parts.append(str(key).replace("_", "-"))
     saturation = _num(record, "saturation")
     temp = temperature_word(_num(record, "colour_temperature_k"))
-    if saturation is not None and saturation < 0.06:
-        parts.append("black-and-white or desaturated")
+    if saturation is not None and saturation < 0.02:
+        parts.append("black-and-white")
+    elif saturation is not None and saturation < 0.08:
+        parts.append(f"desaturated{f', {temp}' if temp else ''} palette")
     elif temp:
         parts.append(f"{temp} palette")
     energy = _num(record, "motion_energy")
