@@ -133,9 +133,22 @@ def test_bad_film_fails_alone_and_reruns_converge(tmp_path, inbox, instance):
     assert "shot0099_0_f009999.jpg" not in store.list("library", SINTEL_KEY, "keyframes")
     assert "shots.parquet.tmp-deadbeef" not in store.list("library", SINTEL_KEY)
 
-    # The refresh schedule picks exactly the failed films.
+    # The refresh schedule picks exactly the failed films...
     todo = partitions_to_refresh(instance, FilmInbox(folder=str(inbox)))
     assert set(todo) == {"broken-reel", "empty"}
+    # ...and a film whose file changed since it was ingested.
+    (inbox / CHAPLIN.name).unlink()
+    shutil.copy(CHAPLIN, inbox / CHAPLIN.name)
+    assert run_film(instance, resources, CHAPLIN_KEY).success
+    with open(inbox / CHAPLIN.name, "ab") as fh:
+        fh.write(b"\0" * 16)  # same film, new bytes: a re-export, say
+    assert partitions_to_refresh(instance, FilmInbox(folder=str(inbox)))[CHAPLIN_KEY] == "source file changed"
+
+    # The compaction job compacts and re-indexes without changing a row.
+    job = build_definitions(root=str(tmp_path / "data"), inbox=str(inbox)).get_job_def("library_maintenance_job")
+    assert job.execute_in_process(instance=instance).success
+    assert sorted(index.film_rows(SINTEL_KEY)["shot_id"]) == sorted(before["shot_id"])
+    assert index.duplicate_shot_ids().empty
 
 
 def test_single_asset_rematerializes_from_stored_upstream(tmp_path, inbox, instance):
