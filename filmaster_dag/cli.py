@@ -117,7 +117,7 @@ def library_table(statuses: dict[str, str] | None = None) -> None:
             film,
             str(len(r)),
             str(int((r["transition_in"] == "cut").sum())),
-            str(int(r["transition_in"].isin(["dissolve", "fade"]).sum())),
+            str(int(r.loc[r["shot_index"] > 0, "transition_in"].isin(["dissolve", "fade"]).sum())),
             f"{r['duration_s'].mean():.2f}",
             moves,
             scales,

@@ -1,0 +1,42 @@
+"""The `filmaster` command as a user runs it: ingest an inbox, print the library, search it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from .conftest import CHAPLIN
+
+
+def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "filmaster_dag.cli", *args], env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_ingest_library_and_search(tmp_path, media):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    os.symlink(CHAPLIN, inbox / CHAPLIN.name)
+    (inbox / "corrupt reel.mp4").write_text("not a film\n" * 20)
+    env = {
+        **os.environ,
+        "FILMASTER_INBOX": str(inbox),
+        "FILMASTER_DATA": str(tmp_path / "data"),
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "COLUMNS": "200",
+    }
+    ingest = run_cli("ingest", env=env)
+    out = ingest.stdout
+    assert ingest.returncode == 1, out + ingest.stderr  # one film failed, so the command says so
+    assert "✓ chaplin-single-shot" in out
+    assert "film 'corrupt-reel'" in out and "corrupt reel.mp4" in out and "remove it from the inbox" in out
+    assert "chaplin-single-shot │ 1 " in out  # one shot in the library table
+    assert (tmp_path / "home" / "dagster.yaml").exists()  # persistent instance, partitions kept
+
+    search = run_cli("search", "black-and-white", "-k", "3", env=env)
+    assert search.returncode == 0 and "chaplin-single-shot/0000" in search.stdout
+
+    again = run_cli("ingest", "chaplin-single-shot", env=env)
+    assert again.returncode == 0 and again.stdout.count("chaplin-single-shot │ 1 ") == 1
