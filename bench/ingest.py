@@ -109,7 +109,7 @@ def main() -> None:
         detail = {}
         for _ in range(args.repeat):
             t["decode"].append(pure_decode_seconds(path))
-            t["decode+scale"].append(decode_only_seconds(path))
+            t["decode+scale"].append(decode_only_seconds(path, probe_info=info))
             t["pyscenedetect"].append(scenedetect_seconds(path))
             secs, detail = library_seconds(path, path.stem)
             t["library"].append(secs)

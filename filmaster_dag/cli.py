@@ -57,13 +57,13 @@ def ingest(films_to_run: list[str] | None = None, log_level: str = "WARNING") ->
     if unknown:
         console.print(f"[red]not in the inbox {inbox.root}: {', '.join(unknown)}[/red]; known: {', '.join(sorted(found))}")
         targets = [f for f in targets if f in found]
+    statuses = {f: "FAILED: not in the inbox" for f in unknown}
     instance = dg.DagsterInstance.get()
     known = set(instance.get_dynamic_partitions(films.name))
     new = [f for f in targets if f not in known]
     if new:
         instance.add_dynamic_partitions(films.name, new)
     console.print(f"inbox: {inbox.root} ({len(found)} films); storage: {resources['store'].root}; DAGSTER_HOME: {os.environ['DAGSTER_HOME']}")
-    statuses = {}
     for film in targets:
         t0 = time.perf_counter()
         result = dg.materialize(
@@ -117,7 +117,7 @@ def library_table(statuses: dict[str, str] | None = None) -> None:
             film,
             str(len(r)),
             str(int((r["transition_in"] == "cut").sum())),
-            str(int(r.loc[r["shot_index"] > 0, "transition_in"].isin(["dissolve", "fade"]).sum())),
+            str(int(r["transition_in"].isin(["dissolve", "fade"]).sum())),
             f"{r['duration_s'].mean():.2f}",
             moves,
             scales,
@@ -128,19 +128,25 @@ def library_table(statuses: dict[str, str] | None = None) -> None:
     _console().print(table)
 
 
-def search(text: str, where: str | None, k: int) -> None:
+def search(text: str, where: str | None, k: int) -> int:
     from rich.table import Table
 
     from .definitions import build_resources
 
     index = build_resources()["reference_index"].open()
-    hits = index.search_text(text, k=k, where=where)
+    try:
+        hits = index.search_text(text, k=k, where=where)
+    except (ValueError, RuntimeError) as err:  # LanceDB reports a bad filter as either
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        _console().print(f"[red]search failed: {first}[/red] (check the --where filter: SQL over the shots table's columns)")
+        return 2
     table = Table(title=f"shots matching {text!r}" + (f" where {where}" if where else ""))
     for col in ("shot_id", "start_s", "duration_s", "description"):
         table.add_column(col)
     for r in hits.itertuples():
         table.add_row(r.shot_id, f"{r.start_s:.2f}", f"{r.duration_s:.2f}", r.description)
     _console().print(table)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,8 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         library_table()
         return 0
     if args.command == "search":
-        search(args.text, args.where, args.k)
-        return 0
+        return search(args.text, args.where, args.k)
     if args.command == "ui":
         ensure_dagster_home()
         return subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "filmaster_dag.definitions", "-p", args.port])

@@ -4,11 +4,11 @@
 import dagster as dg
 
 from .cinema.media import file_sha256
+from .assets.library import library_assets
 from .jobs import library_job, library_maintenance_job
 from .partitions import films
 from .resources.inbox import FilmInbox
 
-LIBRARY_ASSETS = ["film_source", "shots", "keyframes", "camera_language", "film_rhythm", "reference_sequences", "shot_embeddings", "reference_index"]
 
 
 def partitions_to_refresh(instance: dg.DagsterInstance, inbox: FilmInbox) -> dict[str, str]:
@@ -19,8 +19,9 @@ def partitions_to_refresh(instance: dg.DagsterInstance, inbox: FilmInbox) -> dic
     keys = instance.get_dynamic_partitions(films.name)
     on_disk = inbox.films()
     reasons: dict[str, str] = {}
-    for name in LIBRARY_ASSETS:
-        status = instance.get_status_by_partition(dg.AssetKey(name), keys, films) or {}
+    for asset in library_assets:
+        name = asset.key.to_user_string()
+        status = instance.get_status_by_partition(asset.key, keys, films) or {}
         for film in keys:
             state = status.get(film)
             if film in on_disk and film not in reasons and state != dg.AssetPartitionStatus.MATERIALIZED:
@@ -32,10 +33,13 @@ def partitions_to_refresh(instance: dg.DagsterInstance, inbox: FilmInbox) -> dic
         result = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=dg.AssetKey("film_source"), asset_partitions=[film]), limit=1
         )
-        recorded = None
-        if result.records and result.records[0].asset_materialization:
-            value = result.records[0].asset_materialization.metadata.get("sha256")
-            recorded = getattr(value, "value", value)
+        if not result.records or not result.records[0].asset_materialization:
+            continue
+        record = result.records[0]
+        if on_disk[film].stat().st_mtime <= record.timestamp:
+            continue  # untouched since it was ingested: no need to hash it
+        value = record.asset_materialization.metadata.get("sha256")
+        recorded = getattr(value, "value", value)
         if recorded and recorded != file_sha256(on_disk[film]):
             reasons[film] = "source file changed"
     return reasons

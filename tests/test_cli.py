@@ -40,3 +40,9 @@ def test_ingest_library_and_search(tmp_path, media):
 
     again = run_cli("ingest", "chaplin-single-shot", env=env)
     assert again.returncode == 0 and again.stdout.count("chaplin-single-shot │ 1 ") == 1
+
+    unknown = run_cli("ingest", "no-such-film", env=env)
+    assert unknown.returncode == 1 and "not in the inbox" in unknown.stdout
+
+    bad_sql = run_cli("search", "wide", "--where", "movement = = 'static'", env=env)
+    assert bad_sql.returncode == 2 and "search failed" in bad_sql.stdout and "Traceback" not in bad_sql.stderr

@@ -139,3 +139,21 @@ def test_variable_frame_rate_keeps_real_times(tmp_path, media):
     decoded = [f.time.seconds for f in iter_frames(p)]
     assert len(decoded) == 40
     assert decoded == pytest.approx([x - times[0] for x in times], abs=0.002)
+
+
+def test_anamorphic_pixels_are_unsqueezed(tmp_path, media):
+    """A 320x240 picture with 4:3 pixels is shown 427x240: analysis and keyframe pictures agree."""
+    from fractions import Fraction
+
+    from filmaster_dag.cinema.render import encode_video
+
+    frames = real_frames(SINTEL, 40, 6, size=(320, 240))
+    p = tmp_path / "anamorphic.mp4"
+    encode_video(p, frames, sample_aspect_ratio=Fraction(4, 3))
+    info = probe(p)
+    assert (info.width, info.height, info.display_width, info.display_height) == (320, 240, 427, 240)
+    frame = next(iter_frames(p, 200))
+    bgr_aspect = frame.bgr.shape[1] / frame.bgr.shape[0]
+    rgb = frame.rgb(640)
+    assert rgb.shape[:2] == (240, 427)
+    assert abs(bgr_aspect - 427 / 240) < 0.05

@@ -73,7 +73,7 @@ def test_film_rhythm_of_big_buck_bunny(media):
             "start_s": [b / 24 for b in bounds[:-1]],
             "end_s": [b / 24 for b in bounds[1:]],
             "duration_s": [(b - a) / 24 for a, b in zip(bounds[:-1], bounds[1:])],
-            "transition_in": ["start"] + ["cut"] * 5,
+            "transition_in": ["fade_in"] + ["cut"] * 5,  # the opening fade-in is no cut
         }
     )
     r = lib.measure_rhythm(shots, 60.0, lib.analyse_soundtrack(str(BBB_60), "bbb"))

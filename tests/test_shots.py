@@ -48,7 +48,7 @@ def test_bbb_five_hard_cuts(bbb):
     for got, want in zip(cuts, BBB_CUT_FRAMES):
         assert abs(got - want) <= 1, (cuts, BBB_CUT_FRAMES)
     # the opening fade from black is the first shot's way in, not a boundary
-    assert shots[0].transition_in == "fade" and shots[0].head_transition is not None
+    assert shots[0].transition_in == "fade_in" and shots[0].head_transition is not None
     assert all(s.start.frame > 24 for s in shots[1:])
     # the only other boundary allowed is the real dissolve hill -> burrow (~frames 765-800)
     others = [s for s in shots[1:] if s.transition_in != "cut"]
@@ -64,7 +64,7 @@ def test_negative_controls(media):
     assert len(shots) == 1 and shots[0].transition_in == "start"
     _assert_partition(shots, dp.duration_s, dp.rate)
     shots, dp = detect_shots(SINTEL)
-    assert len(shots) == 1 and shots[0].transition_in == "fade"  # one shot with a fade-in
+    assert len(shots) == 1 and shots[0].transition_in == "fade_in"  # one shot with a fade-in
     _assert_partition(shots, dp.duration_s, dp.rate)
 
 
@@ -172,7 +172,7 @@ def test_segment_shots_partition_and_transitions():
     opening = ShotBoundary(times[5], "fade", 1.0, 0, 8)
     shots = segment_shots(bounds, times, 100 / 24, opening=opening)
     assert [(s.start.frame, s.end.frame, s.transition_in) for s in shots] == [
-        (0, 30, "fade"),
+        (0, 30, "fade_in"),
         (30, 60, "cut"),
         (60, 100, "dissolve"),
     ]

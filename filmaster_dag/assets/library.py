@@ -26,8 +26,10 @@ GROUP = "reference_library"
 
 
 def _film_failure(err: FilmError, film: str) -> dg.Failure:
-    err.film = film
-    return dg.Failure(description=f"film '{film}' ({err.path}): {err.problem}; {err.fix}", allow_retries=False)
+    """The film's one-line error (film, file name, problem, fix) as this partition's failure."""
+    if err.film != film:
+        err = FilmError(err.path, err.problem, err.fix, film)
+    return dg.Failure(description=str(err), allow_retries=False)
 
 
 def _md_table(df: pd.DataFrame, limit: int = 20) -> dg.MetadataValue:
@@ -99,8 +101,8 @@ def shots(context: dg.AssetExecutionContext, film_source: dict, detection: ShotD
         {
             "shot_count": len(df),
             "cuts": int((df["transition_in"] == "cut").sum()),
-            "gradual_transitions": int(df["transition_in"].iloc[1:].isin(["dissolve", "fade"]).sum()),
-            "opens_with_fade_in": bool(df["transition_in"].iloc[0] == "fade"),
+            "gradual_transitions": int(df["transition_in"].isin(["dissolve", "fade"]).sum()),
+            "opens_with_fade_in": bool(df["transition_in"].iloc[0] == "fade_in"),
             "detector": detection.detector,
             "frames_decoded": d.frame_count,
             "decode_pass_s": round(d.wall_seconds, 3),
@@ -225,7 +227,7 @@ def reference_sequences(
     chain (e.g. wide static -> medium pan_right -> close_up static): the units the planner
     retrieves per scene."""
     film = context.partition_key
-    seqs, _ = lib.build_sequences(film, shots, camera_language, _keyframe_jpegs(store, keyframes))
+    seqs, _ = lib.build_sequences(film, shots, camera_language, _keyframe_jpegs(store, keyframes[keyframes["primary"]]))
     store.write_table(seqs, "library", film, "sequences.parquet")
     context.add_output_metadata(
         {
@@ -289,8 +291,9 @@ def reference_index(
     rows["vector"] = [vectors.get(i) for i in rows["shot_index"]]
     seqs = reference_sequences.assign(source_sha256=film_source["sha256"])
     index = reference_index.open()
+    # upsert_film also creates any missing index: FTS and scalar ones at once, the vector index
+    # the first time enough rows have a vector (later rows are folded in by the compaction job)
     result = index.upsert_film(film, rows.drop(columns=["usable_first_frame", "usable_last_frame"], errors="ignore"), seqs)
-    index.ensure_indexes()
     context.add_output_metadata(
         {
             "shot_rows": len(rows),

@@ -21,13 +21,18 @@ SCALE_WORDS = {
     "close_up": "close-up",
     "medium_close_up": "medium close-up",
     "medium": "medium",
-    "medium_wide": "medium wide",
     "medium_long": "medium long",
     "wide": "wide",
     "extreme_wide": "extreme wide",
 }
 
-TRANSITION_WORDS = {"start": "opening the film", "cut": "after a cut", "dissolve": "after a dissolve", "fade": "after a fade"}
+TRANSITION_WORDS = {
+    "start": "opening the film",
+    "fade_in": "fading in at the opening",
+    "cut": "after a cut",
+    "dissolve": "after a dissolve",
+    "fade": "after a fade",
+}
 
 
 def temperature_word(kelvin: float | None) -> str | None:
@@ -76,8 +81,6 @@ def describe_shot(record: dict) -> str:
     if duration is not None:
         parts.append(f"{duration:.1f} s")
     transition = TRANSITION_WORDS.get(record.get("transition_in") or "")
-    if record.get("shot_index") == 0 and record.get("transition_in") == "fade":
-        transition = "fading in at the opening"
     if transition:
         parts.append(transition)
     return ", ".join(parts)

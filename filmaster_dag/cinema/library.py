@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import camera, describe, keyframes as kf, rhythm, sequences as seq
 from .media import DecodePass, FilmProbe, Soundtrack, load_soundtrack, run_decode_pass
-from .shots import Shot, ShotBoundaryDetector, ShotDetectionConfig, segment_shots
+from .shots import BOUNDARY_KINDS, Shot, ShotBoundaryDetector, ShotDetectionConfig, segment_shots
 
 
 @dataclass
@@ -187,7 +187,7 @@ def measure_rhythm(
     if track is None or rh is None:
         per_shot = pd.DataFrame({"shot_index": shots["shot_index"]})
         return FilmRhythm(stats, None, [], None, [], per_shot, False)
-    cut_times = [float(t) for t, kind in zip(shots["start_s"], shots["transition_in"]) if kind != "start"]
+    cut_times = [float(t) for t, kind in zip(shots["start_s"], shots["transition_in"]) if kind in BOUNDARY_KINDS]
     measures = rhythm.shot_audio_measures(track, rh, list(zip(shots["start_s"], shots["end_s"])))
     per_shot = pd.DataFrame([{"shot_index": int(i), **m} for i, m in zip(shots["shot_index"], measures)])
     frac, offsets = rhythm.cuts_on_beat(cut_times, rh.beat_times_s, beat_tolerance_s)

@@ -250,12 +250,24 @@ class DecodedFrame:
     area downscale, which costs a fraction of a full colour conversion at source size.
     """
 
-    def __init__(self, av_frame: av.VideoFrame, index: int, time: FrameTime, rotation: int, analysis_size: tuple[int, int]):
+    def __init__(
+        self,
+        av_frame: av.VideoFrame,
+        index: int,
+        time: FrameTime,
+        rotation: int,
+        analysis_size: tuple[int, int],
+        display_size: tuple[int, int] | None = None,
+    ):
         self._frame = av_frame
         self.index = index
         self.time = time
         self.rotation = rotation
         self._size = analysis_size  # (width, height) of the upright analysis picture
+        # (width, height) of the upright picture as shown: non-square pixels and rotation applied
+        self._display = display_size or (
+            (av_frame.height, av_frame.width) if rotation in (90, 270) else (av_frame.width, av_frame.height)
+        )
 
     def _reformat(self, width: int, height: int, fmt: str) -> np.ndarray:
         if self.rotation in (90, 270):
@@ -306,9 +318,8 @@ class DecodedFrame:
         return cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
 
     def rgb(self, max_width: int = 640) -> np.ndarray:
-        w, h = self._frame.width, self._frame.height
-        if self.rotation in (90, 270):
-            w, h = h, w
+        """Upright RGB picture at display aspect (anamorphic pixels unsqueezed), at most ``max_width`` wide."""
+        w, h = self._display
         if w > max_width:
             h = int(round(h * max_width / w / 2)) * 2
             w = max_width
@@ -392,7 +403,7 @@ def iter_frames(
                 seconds = max(t - t0, last_time if index else 0.0)
                 ft = FrameTime(frame=index, seconds=round(seconds, 6), rate=rate)
                 last_time = seconds
-                yield DecodedFrame(av_frame, index, ft, info.rotation, size)
+                yield DecodedFrame(av_frame, index, ft, info.rotation, size, (info.display_width, info.display_height))
                 index += 1
         except av.error.FFmpegError as err:
             raise FilmError(path, f"cannot decode video stream (broken at {last_time:.1f} s: {err})", REEXPORT, film) from err
@@ -427,10 +438,11 @@ def run_decode_pass(
     return DecodePass(frame_times, info.frame_rate, size, wall - analyse, analyse, wall, notes)
 
 
-def decode_only_seconds(path: str | os.PathLike, analysis_width: int = 256) -> float:
+def decode_only_seconds(path: str | os.PathLike, analysis_width: int = 256, probe_info: FilmProbe | None = None) -> float:
     """Time to decode every frame and scale it to the analysis size (the ingest baseline)."""
+    info = probe_info or probe(path)
     start = time.perf_counter()
-    for frame in iter_frames(path, analysis_width):
+    for frame in iter_frames(path, analysis_width, probe_info=info):
         frame.bgr
     return time.perf_counter() - start
 

@@ -20,6 +20,7 @@ def encode_video(
     preset: str = "veryfast",
     rotation: int | None = None,
     frame_times_s: list[float] | None = None,
+    sample_aspect_ratio: Fraction | None = None,
 ) -> str:
     """Encode uint8 pictures (``pixel_format`` ``rgb24`` or ``bgr24``) to ``path``.
 
@@ -39,6 +40,8 @@ def encode_video(
             stream.time_base = Fraction(1, 1000)
         if rotation is not None:
             stream.set_display_rotation(rotation)
+        if sample_aspect_ratio is not None:
+            stream.codec_context.sample_aspect_ratio = sample_aspect_ratio
         index = 0
         for img in _chain(first, frames):
             frame = av.VideoFrame.from_ndarray(np.clip(img, 0, 255).astype(np.uint8), format=pixel_format)

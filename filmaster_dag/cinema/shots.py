@@ -36,7 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .media import DecodedFrame, DecodePass
 
 BoundaryKind = Literal["cut", "dissolve", "fade"]
-TransitionIn = Literal["start", "cut", "dissolve", "fade"]
+TransitionIn = Literal["start", "fade_in", "cut", "dissolve", "fade"]
+# Transitions between two shots (the first shot opens with "start" or "fade_in", which are not).
+BOUNDARY_KINDS = ("cut", "dissolve", "fade")
 
 _LUMA = np.array([0.114, 0.587, 0.299], np.float32)  # BGR weights
 
@@ -252,21 +254,6 @@ class ShotBoundaryDetector:
             return bgr
         return cv2.resize(bgr, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
 
-    def update_bgr(self, bgr: np.ndarray, tiny_rgb: np.ndarray | None = None) -> None:
-        """Feed a raw BGR picture (tests, other decoders)."""
-
-        class _F:
-            pass
-
-        f = _F()
-        f.bgr = bgr
-        if tiny_rgb is None and self._transnet is not None:
-            import cv2
-
-            tiny_rgb = cv2.resize(bgr, (48, 27), interpolation=cv2.INTER_AREA)[:, :, ::-1]
-        f.tiny_rgb = tiny_rgb
-        self.update(f)  # type: ignore[arg-type]
-
     # ------------------------------------------------------------------ end of film
     def finish(self, frame_times: list[FrameTime] | None = None) -> list[ShotBoundary]:
         n = self._n
@@ -344,8 +331,8 @@ class ShotBoundaryDetector:
 
     def _cut_confidence(self, c: int) -> float:
         cfg = self.config
-        content = np.asarray(self._content, np.float32)
-        if not len(content):
+        content = self._signals.get("content_val")
+        if content is None or not len(content):
             return 0.5
         s = float(content[c])
         w = cfg.adaptive_window
@@ -606,7 +593,7 @@ def segment_shots(
             if bin_.end_frame >= s.frame and bin_.kind != "cut":
                 head = (s.frame, min(bin_.end_frame, e.frame - 1))
         elif opening is not None:
-            t_in, conf = "fade", opening.confidence
+            t_in, conf = "fade_in", opening.confidence
             head = (0, min(opening.end_frame, e.frame - 1))
         else:
             t_in, conf = "start", 1.0
@@ -615,7 +602,7 @@ def segment_shots(
             if bout.start_frame < bout.at.frame and bout.kind != "cut":
                 tail = (max(s.frame, bout.start_frame), bout.at.frame - 1)
         elif closing is not None:
-            t_out = "fade"
+            t_out = "fade_out"
             tail = (max(s.frame, closing.start_frame), n - 1)
         else:
             t_out = "end"

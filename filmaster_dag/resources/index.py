@@ -170,8 +170,9 @@ class IndexSettings:
     ef: int = 100
     # optimize(): prune versions older than this (None -> lance default, 7 days)
     cleanup_older_than_days: Optional[float] = None
-    # after each upsert create missing scalar/FTS indexes (cheap); the vector index is
-    # only built by ensure_indexes()/optimize() (it may take minutes at 1M rows)
+    # after each upsert create missing indexes: scalar/FTS ones (cheap) and, once
+    # vector_index_min_rows rows have a vector, the vector index (a one-time cost: ~2 s at
+    # 5-10k vectors; a library backfilled past 1M rows first should build it with optimize())
     auto_index: bool = True
 
 
@@ -417,10 +418,11 @@ class ShotIndex:
     def _merge_film(self, table: str, film: str, df: pd.DataFrame) -> dict:
         t = self.table(table)
         key = KEYS[table]
-        data = self.to_arrow(df, table, film)
         flt = film_filter(film)
         with self._write_lock(table):
             t.checkout_latest()
+            # conform inside the lock: to_arrow may add columns, and must see the latest schema
+            data = self.to_arrow(df, table, film)
             if data.num_rows == 0:
                 res = t.delete(flt)
                 out = {"inserted": 0, "updated": 0, "deleted": None, "rows": 0,
@@ -458,7 +460,7 @@ class ShotIndex:
         if sequences is not None:
             out["sequences"] = self._merge_film(SEQUENCES, film, sequences)
         if self.settings.auto_index:
-            out["indexes_created"] = self.ensure_indexes(vector=False)
+            out["indexes_created"] = self.ensure_indexes()
         out["table_version"] = self.shots.version
         return out
 
