@@ -89,3 +89,19 @@ def test_camera_chain_and_descriptions():
     assert text == "static wide shot, high-key, warm palette, 3.9 s, after a cut"
     assert "black-and-white" in describe_shot({"movement": "handheld", "saturation": 0.01, "duration_s": 2})
     assert "desaturated, cool palette" in describe_shot({"saturation": 0.04, "colour_temperature_k": 9000})
+
+
+def test_a_shot_shorter_than_the_candidate_stride_gets_its_middle_frame(media):
+    """With min_shot_s lowered, a 5-frame shot can fall between two stride candidates."""
+    from filmaster_dag.cinema.media import probe
+
+    sampler = _bbb_candidates()
+    cands = pd.DataFrame([c.__dict__ for c in sampler.candidates])
+    shots = pd.DataFrame(
+        {"shot_index": [0, 1, 2], "start_frame": [0, 290, 295], "end_frame": [290, 295, 1440],
+         "usable_first_frame": [36, 290, 295], "usable_last_frame": [289, 294, 1439]}
+    )
+    without, missing = lib.choose_keyframes(shots, cands)
+    assert missing == [1] and 1 not in set(without["shot_index"])
+    table, missing = lib.choose_keyframes(shots, cands, path=str(BBB_60), film="bbb", probe=probe(BBB_60))
+    assert missing == [] and table.loc[table["shot_index"] == 1, "frame"].tolist() == [292]

@@ -123,17 +123,7 @@ def keyframes(context: dg.AssetExecutionContext, film_source: dict, shots: pd.Da
     film = context.partition_key
     path, info = _source(film_source)
     candidates = store.read_table("library", film, "keyframe_candidates.parquet")
-    table, missing = lib.choose_keyframes(shots, candidates)
-    if missing:  # shots shorter than the candidate stride: decode their middle frame directly
-        mid = shots.set_index("shot_index").loc[missing]
-        wanted = {int(i): int((r.start_frame + r.end_frame - 1) // 2) for i, r in mid.iterrows()}
-        grabbed = lib.grab_frames(path, list(wanted.values()), film, info)
-        extra = [
-            {"shot_index": i, "rank": 0, "frame": f, "seconds": grabbed[f].seconds, "sharpness": grabbed[f].sharpness, "primary": True, "jpeg": grabbed[f].jpeg}
-            for i, f in wanted.items()
-            if f in grabbed
-        ]
-        table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True).sort_values(["shot_index", "rank"])
+    table, missing = lib.choose_keyframes(shots, candidates, path=path, film=film, probe=info)
     keep = set()
     paths = []
     for r in table.itertuples(index=False):
@@ -151,6 +141,7 @@ def keyframes(context: dg.AssetExecutionContext, film_source: dict, shots: pd.Da
         {
             "keyframe_count": len(table),
             "shots_with_keyframes": int(table["shot_index"].nunique()),
+            "shots_without_keyframes": len(missing),
             "contact_sheet_path": dg.MetadataValue.path(sheet_path),
             "contact_sheet": dg.MetadataValue.md(f"![contact sheet](data:image/jpeg;base64,{base64.b64encode(small).decode()})"),
         }

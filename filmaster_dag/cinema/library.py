@@ -86,14 +86,30 @@ def _candidates(df: pd.DataFrame) -> list[kf.Candidate]:
     ]
 
 
-def choose_keyframes(shots: pd.DataFrame, candidates: pd.DataFrame, per_shot: int = 3) -> tuple[pd.DataFrame, list[int]]:
+def choose_keyframes(
+    shots: pd.DataFrame,
+    candidates: pd.DataFrame,
+    per_shot: int = 3,
+    path: str | None = None,
+    film: str | None = None,
+    probe: FilmProbe | None = None,
+) -> tuple[pd.DataFrame, list[int]]:
     """Per shot, up to ``per_shot`` sharp keyframes outside transitions.
 
     Returns the keyframe table (shot_index, rank, frame, seconds, sharpness, primary, jpeg) and
-    the indices of shots with no candidate at all (very short shots): the caller decodes
-    those frames directly.
+    the indices of shots that still have none. A shot too short to hold a stride candidate gets
+    its middle frame decoded from ``path`` when one is given.
     """
     cands = _candidates(candidates)
+    missing = [
+        int(s.shot_index)
+        for s in shots.itertuples(index=False)
+        if not any(s.start_frame <= c.frame < s.end_frame for c in cands)
+    ]
+    if missing and path is not None:
+        middle = shots.set_index("shot_index").loc[missing]
+        wanted = [int((r.start_frame + r.end_frame - 1) // 2) for r in middle.itertuples()]
+        cands = sorted(cands + list(grab_frames(path, wanted, film, probe).values()), key=lambda c: c.frame)
     rows, missing = [], []
     for s in shots.itertuples(index=False):
         chosen = kf.pick_keyframes(cands, int(s.usable_first_frame), int(s.usable_last_frame), per_shot)
@@ -254,7 +270,7 @@ def analyse_film(path: str, film: str, probe: FilmProbe, detection: ShotDetectio
         soundtrack = soundtrack_future.result()
         timings["pictures_and_soundtrack"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    keyframes, missing = choose_keyframes(pictures.shots, pictures.candidates)
+    keyframes, missing = choose_keyframes(pictures.shots, pictures.candidates, path=path, film=film, probe=probe)
     camera_language = measure_camera_language(pictures.shots, pictures.signals, keyframes)
     timings["keyframes_camera"] = time.perf_counter() - t1
     t2 = time.perf_counter()

@@ -243,8 +243,7 @@ _I420_FORMATS = {"yuv420p", "yuvj420p"}
 class DecodedFrame:
     """One decoded frame, upright, with lazily computed views for the analysers.
 
-    ``bgr`` is the analysis picture (see :func:`analysis_size_for`), ``gray`` and ``hsv``
-    derive from it, ``tiny_rgb`` is 48x27 RGB (TransNetV2's input), ``rgb(max_width)`` a larger
+    ``bgr`` is the analysis picture (see :func:`analysis_size_for`), ``gray`` derives from it, ``tiny_rgb`` is 48x27 RGB (TransNetV2's input), ``rgb(max_width)`` a larger
     picture for keyframes. Each view is computed once per frame, however many analysers ask.
     For 4:2:0 video the analysis picture is made from the decoder's planes by an integer-factor
     area downscale, which costs a fraction of a full colour conversion at source size.
@@ -303,12 +302,6 @@ class DecodedFrame:
         import cv2
 
         return cv2.cvtColor(self.bgr, cv2.COLOR_BGR2GRAY)
-
-    @cached_property
-    def hsv(self) -> np.ndarray:
-        import cv2
-
-        return cv2.cvtColor(self.bgr, cv2.COLOR_BGR2HSV)
 
     @cached_property
     def tiny_rgb(self) -> np.ndarray:

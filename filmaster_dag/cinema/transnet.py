@@ -127,11 +127,3 @@ class TransNetV2Stream:
         single = np.concatenate(self._single)[: self._n].astype(np.float32)
         many = np.concatenate(self._many)[: self._n].astype(np.float32)
         return single, many
-
-
-def predict_frames(frames: np.ndarray, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """TransNetV2 predictions for an ``(N, 27, 48, 3)`` uint8 RGB array."""
-    stream = TransNetV2Stream(threads)
-    for f in frames:
-        stream.update(f)
-    return stream.finish()

@@ -685,7 +685,6 @@ class ShotIndex:
             }
         return out
 
-    describe = stats
 
 
 # ----------------------------------------------------------------------------- Dagster resource

@@ -103,7 +103,3 @@ class MediaStore(dg.ConfigurableResource):
         for p in stale:
             fs.rm(p)
         return len(stale)
-
-    def local_path(self, *parts: str) -> str:
-        """A path other libraries can open directly (local root only)."""
-        return self.url(*parts)
