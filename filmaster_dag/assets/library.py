@@ -218,7 +218,7 @@ def reference_sequences(
     chain (e.g. wide static -> medium pan_right -> close_up static): the units the planner
     retrieves per scene."""
     film = context.partition_key
-    seqs, _ = lib.build_sequences(film, shots, camera_language, _keyframe_jpegs(store, keyframes[keyframes["primary"]]))
+    seqs = lib.build_sequences(film, shots, camera_language, _keyframe_jpegs(store, keyframes[keyframes["primary"]]))
     store.write_table(seqs, "library", film, "sequences.parquet")
     context.add_output_metadata(
         {

@@ -86,11 +86,11 @@ def cct_from_linear_rgb(r: float, g: float, b: float) -> float:
     return float(np.clip(cct, 1000.0, 25000.0))
 
 
-def colour_temperature_k(rgb: np.ndarray) -> float:
-    """CCT (K) of an RGB uint8 picture's mean colour, averaged in linear light."""
-    lin = cv2.LUT(np.ascontiguousarray(rgb[..., :3]), _LIN_LUT)
-    r, g, b = cv2.mean(lin)[:3]
-    return cct_from_linear_rgb(r, g, b)
+def colour_temperature_k(picture: np.ndarray, bgr: bool = False) -> float:
+    """CCT (K) of a uint8 picture's mean colour (RGB, or BGR with ``bgr=True``), averaged in linear light."""
+    lin = cv2.LUT(np.ascontiguousarray(picture[..., :3]), _LIN_LUT)
+    c0, c1, c2 = cv2.mean(lin)[:3]
+    return cct_from_linear_rgb(c2, c1, c0) if bgr else cct_from_linear_rgb(c0, c1, c2)
 
 
 def _fit_similarity(p: np.ndarray, q: np.ndarray) -> np.ndarray | None:
@@ -235,8 +235,7 @@ class CameraSignals:
             sb = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_AREA) if bgr.shape[1] != w else bgr
             mean, std = cv2.meanStdDev(small)
             sat = cv2.mean(cv2.cvtColor(sb, cv2.COLOR_BGR2HSV))[1] / 255.0
-            bl, gl, rl = cv2.mean(cv2.LUT(sb, _LIN_LUT))[:3]
-            cct = cct_from_linear_rgb(rl, gl, bl)
+            cct = colour_temperature_k(sb, bgr=True)
             lap = cv2.Laplacian(gray, cv2.CV_16S)
             _, lstd = cv2.meanStdDev(lap)
             self._colour = (float(mean[0, 0]) / 255.0, float(std[0, 0]) / 255.0, sat, cct, float(lstd[0, 0]) ** 2)

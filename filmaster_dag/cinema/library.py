@@ -219,23 +219,21 @@ def shot_records(shots: pd.DataFrame, camera_language: pd.DataFrame, per_shot_au
     return df
 
 
-def build_sequences(film: str, shots: pd.DataFrame, camera_language: pd.DataFrame, keyframes: pd.DataFrame, threshold: float = 0.45) -> tuple[pd.DataFrame, pd.Series]:
-    """Group shots into reference sequences. Returns the sequence table and each shot's sequence_id."""
+def build_sequences(film: str, shots: pd.DataFrame, camera_language: pd.DataFrame, keyframes: pd.DataFrame, threshold: float = 0.45) -> pd.DataFrame:
+    """Group shots into reference sequences (one row each; ``shot_ids`` lists its shots in order)."""
     primary = keyframes[keyframes["primary"]].set_index("shot_index")["jpeg"]
     ordered = shots.sort_values("shot_index")
     sigs = []
     for i in ordered["shot_index"]:
         sigs.append(seq.colour_signature(bytes(primary[i])) if i in primary.index else np.zeros(192, np.float32))
     groups = seq.group_sequences(sigs, list(ordered["transition_in"]), threshold)
-    records = shot_records(ordered, camera_language).set_index("shot_index")
-    rows, seq_of_shot = [], {}
+    records = ordered.merge(camera_language[["shot_index", "shot_scale", "movement"]], on="shot_index", how="left").set_index("shot_index")
+    rows = []
     for g in groups:
         members = records.loc[g.shot_indices]
         chain = seq.camera_chain(members.reset_index().to_dict("records"))
         sid = f"{film}/seq{g.index:03d}"
         start, end = float(members["start_s"].min()), float(members["end_s"].max())
-        for i in g.shot_indices:
-            seq_of_shot[i] = sid
         rows.append(
             {
                 "sequence_id": sid,
@@ -252,7 +250,7 @@ def build_sequences(film: str, shots: pd.DataFrame, camera_language: pd.DataFram
                 "description": describe.describe_sequence(len(g.shot_indices), end - start, chain, g.break_reason),
             }
         )
-    return pd.DataFrame(rows), pd.Series(seq_of_shot, name="sequence_id")
+    return pd.DataFrame(rows)
 
 
 def analyse_film(path: str, film: str, probe: FilmProbe, detection: ShotDetectionConfig | None = None) -> dict:
@@ -277,7 +275,7 @@ def analyse_film(path: str, film: str, probe: FilmProbe, detection: ShotDetectio
     film_rhythm = measure_rhythm(pictures.shots, pictures.decode.duration_s, soundtrack)
     timings["rhythm"] = time.perf_counter() - t2
     t3 = time.perf_counter()
-    sequences, seq_ids = build_sequences(film, pictures.shots, camera_language, keyframes)
+    sequences = build_sequences(film, pictures.shots, camera_language, keyframes)
     timings["sequences"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
     return {
@@ -287,6 +285,5 @@ def analyse_film(path: str, film: str, probe: FilmProbe, detection: ShotDetectio
         "camera_language": camera_language,
         "rhythm": film_rhythm,
         "sequences": sequences,
-        "sequence_of_shot": seq_ids,
         "timings": timings,
     }
