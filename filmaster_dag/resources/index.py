@@ -311,6 +311,7 @@ class ShotIndex:
             read_consistency_interval=read_consistency_interval,
         )
         self._tables: dict[str, Any] = {}
+        self._fts_ready: set[tuple[str, str]] = set()
 
     # ------------------------------------------------------------------ tables
 
@@ -600,10 +601,21 @@ class ShotIndex:
         return b.select((columns or self._columns(t, with_vector)) + ["_distance"]).to_arrow().to_pandas()
 
     def _ensure_fts(self, t, column: str) -> None:
+        """Make sure a full-text index exists before a text search (normally made by the upsert).
+
+        Known indexes are remembered per handle, so a search does not list the indexes each time;
+        a missing one is created under the table's write lock, re-checked inside it."""
+        key = (t.name, column)
+        if key in self._fts_ready:
+            return
         if column not in self._indexed_columns(t):
             from lancedb.index import FTS
 
-            t.create_index(column, config=FTS(), replace=False)
+            with self._write_lock(t.name):
+                t.checkout_latest()
+                if column not in self._indexed_columns(t):
+                    t.create_index(column, config=FTS(), replace=False)
+        self._fts_ready.add(key)
 
     def search_text(self, query: str, k: int = 10, where: Optional[str] = None, *, table: str = SHOTS,
                     column: str = "description", with_vector: bool = False) -> pd.DataFrame:
