@@ -104,7 +104,7 @@ def choose_keyframes(
     missing = [
         int(s.shot_index)
         for s in shots.itertuples(index=False)
-        if not any(s.start_frame <= c.frame < s.end_frame for c in cands)
+        if not kf.candidates_between(cands, int(s.start_frame), int(s.end_frame) - 1)
     ]
     if missing and path is not None:
         middle = shots.set_index("shot_index").loc[missing]
