@@ -26,6 +26,9 @@ move, nor a zoom from a dolly; they are reported under the pan/tilt/push/pull na
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
@@ -439,22 +442,49 @@ PERSON_SCALE_THRESHOLDS = ((0.45, "wide"), (0.0, "extreme_wide"))
 #: HOG SVM score needed to count a person (0.3-0.7 scores were background false positives).
 HOG_MIN_SCORE = 0.8
 
-_DETECTORS: dict = {}
+@dataclass(frozen=True)
+class Detectors:
+    """One set of the offline face and people detectors (OpenCV Haar cascades and HOG)."""
 
+    face_default: cv2.CascadeClassifier
+    face_alt2: cv2.CascadeClassifier
+    people: cv2.HOGDescriptor
 
-def _detectors() -> dict:
-    """Haar cascades and the HOG people detector from the opencv wheel, loaded once per process."""
-    if not _DETECTORS:
+    @classmethod
+    def load(cls) -> Detectors:
+        """Load the cascades and the HOG people detector shipped in the opencv wheel (~0.1 s)."""
         base = cv2.data.haarcascades
+        cascades = {}
         for name in ("frontalface_default", "frontalface_alt2"):
             c = cv2.CascadeClassifier(base + f"haarcascade_{name}.xml")
             if c.empty():  # pragma: no cover - the opencv-python 4.x wheel ships them
                 raise RuntimeError(f"OpenCV Haar cascade haarcascade_{name}.xml is missing from {base}")
-            _DETECTORS[name] = c
+            cascades[name] = c
         hog = cv2.HOGDescriptor()
         hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
-        _DETECTORS["hog"] = hog
-    return _DETECTORS
+        return cls(cascades["frontalface_default"], cascades["frontalface_alt2"], hog)
+
+
+# OpenCV's CascadeClassifier keeps per-call scratch state inside the object: two threads running
+# one classifier corrupt each other (an assertion ``scaleIdx < scaleData->size()``, or silently
+# wrong faces). So a detector set is used by one caller at a time: borrowed from this free list
+# (or loaded when all are in use) and given back, so a thread pool reuses sets across films.
+_FREE_DETECTORS: list[Detectors] = []
+_FREE_LOCK = threading.Lock()
+
+
+@contextmanager
+def borrowed_detectors() -> Iterator[Detectors]:
+    """A detector set that no other thread uses until the ``with`` block ends."""
+    with _FREE_LOCK:
+        det = _FREE_DETECTORS.pop() if _FREE_DETECTORS else None
+    if det is None:
+        det = Detectors.load()
+    try:
+        yield det
+    finally:
+        with _FREE_LOCK:
+            _FREE_DETECTORS.append(det)
 
 
 @dataclass
@@ -498,16 +528,20 @@ def _content_rows(gray: np.ndarray) -> tuple[int, int]:
     return int(lit[0]), int(lit[-1]) + 1
 
 
-def detect_faces(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
+def detect_faces(gray: np.ndarray, detectors: Detectors | None = None) -> list[tuple[int, int, int, int]]:
     """Frontal faces confirmed by two Haar cascades (``alt2`` boxes that ``default`` also finds).
 
     Either cascade alone fires on hats, trousers and foliage; their agreement is far cleaner.
     The confirmation runs only on a region around each ``alt2`` candidate, so it is cheap.
+    ``detectors``: a set this caller holds alone (default: one borrowed for the call).
     """
-    det = _detectors()
+    if detectors is None:
+        with borrowed_detectors() as det:
+            return detect_faces(gray, det)
+    det = detectors
     h, w = gray.shape[:2]
     min_side = max(20, int(0.05 * h))
-    cands = det["frontalface_alt2"].detectMultiScale(gray, scaleFactor=1.1, minNeighbors=3, minSize=(min_side, min_side))
+    cands = det.face_alt2.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=3, minSize=(min_side, min_side))
     faces = []
     for x, y, fw, fh in (cands if len(cands) else []):
         pad = int(0.5 * fw)
@@ -515,15 +549,18 @@ def detect_faces(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
         x1, y1 = min(w, x + fw + pad), min(h, y + fh + pad)
         roi = gray[y0:y1, x0:x1]
         lo = max(20, int(0.7 * fw))
-        conf = det["frontalface_default"].detectMultiScale(roi, scaleFactor=1.05, minNeighbors=3, minSize=(lo, lo), maxSize=(int(1.5 * fw) + 1,) * 2)
+        conf = det.face_default.detectMultiScale(roi, scaleFactor=1.05, minNeighbors=3, minSize=(lo, lo), maxSize=(int(1.5 * fw) + 1,) * 2)
         if any(_iou((x, y, fw, fh), (cx + x0, cy + y0, cw, ch)) >= 0.3 for cx, cy, cw, ch in (conf if len(conf) else [])):
             faces.append((int(x), int(y), int(fw), int(fh)))
     return faces
 
 
-def detect_people(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
+def detect_people(gray: np.ndarray, detectors: Detectors | None = None) -> list[tuple[int, int, int, int]]:
     """Standing people with OpenCV's default HOG+SVM detector (score >= ``HOG_MIN_SCORE``), NMS'd."""
-    hog = _detectors()["hog"]
+    if detectors is None:
+        with borrowed_detectors() as det:
+            return detect_people(gray, det)
+    hog = detectors.people
     if gray.shape[0] < 128 or gray.shape[1] < 64:
         return []
     rects, weights = hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
@@ -558,25 +595,26 @@ def measure_shot_scale(images: Sequence[np.ndarray], max_width: int = 640) -> Sh
     person_h: list[float] = []
     n_faces = n_people = 0
     used = 0
-    for img in images:
-        if img is None or img.size == 0:
-            continue
-        used += 1
-        gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
-        if gray.shape[1] > max_width:
-            gray = cv2.resize(gray, (max_width, int(round(gray.shape[0] * max_width / gray.shape[1]))), interpolation=cv2.INTER_AREA)
-        top, bottom = _content_rows(gray)
-        gray = gray[top:bottom]
-        H = gray.shape[0]
-        eq = cv2.equalizeHist(gray)
-        faces = detect_faces(eq)
-        people = detect_people(gray)
-        n_faces = max(n_faces, len(faces))
-        n_people = max(n_people, len(people))
-        if faces:
-            face_h.append(max(f[3] for f in faces) / H)
-        if people:
-            person_h.append(min(1.0, max(p[3] for p in people) / H))
+    with borrowed_detectors() as det:
+        for img in images:
+            if img is None or img.size == 0:
+                continue
+            used += 1
+            gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
+            if gray.shape[1] > max_width:
+                gray = cv2.resize(gray, (max_width, int(round(gray.shape[0] * max_width / gray.shape[1]))), interpolation=cv2.INTER_AREA)
+            top, bottom = _content_rows(gray)
+            gray = gray[top:bottom]
+            H = gray.shape[0]
+            eq = cv2.equalizeHist(gray)
+            faces = detect_faces(eq, det)
+            people = detect_people(gray, det)
+            n_faces = max(n_faces, len(faces))
+            n_people = max(n_people, len(people))
+            if faces:
+                face_h.append(max(f[3] for f in faces) / H)
+            if people:
+                person_h.append(min(1.0, max(p[3] for p in people) / H))
     fh = float(np.median(face_h)) if face_h else 0.0
     ph = float(np.median(person_h)) if person_h else 0.0
     if face_h:
