@@ -13,12 +13,16 @@ from fractions import Fraction
 import av
 import cv2
 import numpy as np
+import pandas as pd
 import pytest
 
-from .conftest import BBB_60, CHAPLIN
 from filmaster_dag.cinema import camera
 from filmaster_dag.cinema.media import iter_frames, run_decode_pass
+from filmaster_dag.cinema.records import CAMERA, stage_columns
 from filmaster_dag.cinema.timecode import FrameTime
+from filmaster_dag.cinema.vocabulary import CameraMovement, LightingKey, ShotScale
+
+from .conftest import BBB_60, CHAPLIN
 
 RATE = 24
 N = 48  # frames per virtual clip (2 s)
@@ -26,9 +30,11 @@ CROP_W, CROP_H = 400, 225  # crop window in the 640x360 source
 OUT_W, OUT_H = 256, 144  # analysis picture size, as the decode pass makes it
 
 KEEP = {150, 700, 1140}  # meadow (shot 1), the tree hole (shot 4), the bunny's face (end of shot 4)
-# Primary keyframes of BBB's shots as ingest chooses them (480 px wide, like the keyframe JPEGs):
-# sky, the bunny in the meadow (a person-sized figure), the tree hole, the bunny's face, the bird.
-SCALE_KEYFRAMES = (168, 468, 696, 924, 1284, 1404)
+# The primary keyframe of each BBB shot as ingest chooses it (480 px wide, like the keyframe JPEGs),
+# with the lighting key a colourist would give it: pastel sky over the meadow, the stream, the
+# bird against the sky, the title over the hill, the dark burrow, the bunny by the hill, the
+# bunny against a pale sky.
+SHOT_KEYFRAMES = {168: "high_key", 348: "normal", 468: "high_key", 696: "normal", 924: "normal", 1284: "normal", 1404: "high_key"}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +48,7 @@ def bbb(media):
         def update(self, frame):
             if frame.index in KEEP:
                 self.rgb[frame.index] = frame.rgb(640)
-            if frame.index in SCALE_KEYFRAMES:
+            if frame.index in SHOT_KEYFRAMES:
                 self.keyframes[frame.index] = frame.rgb(480)
 
     keep = Keep()
@@ -114,7 +120,7 @@ def _clip(src_bgr: np.ndarray, kind: str, seed: int = 0) -> list[np.ndarray]:
     return frames
 
 
-def _signals(frames) -> "camera.pd.DataFrame":
+def _signals(frames) -> pd.DataFrame:
     sig = camera.CameraSignals()
     for i, img in enumerate(frames):
         sig.update(_Frame(i, img))
@@ -243,7 +249,7 @@ def test_shot_scale_is_the_same_from_concurrent_threads(bbb, chaplin):
     OpenCV cascades shared between threads raised ``scaleIdx < scaleData->size()`` or silently
     lost faces (the same shot read 'medium_long' with a face, or 'unknown' with none).
     """
-    images = [bbb["keyframes"][i] for i in SCALE_KEYFRAMES] + chaplin
+    images = [bbb["keyframes"][i] for i in SHOT_KEYFRAMES] + chaplin
     expected = [camera.measure_shot_scale([img]) for img in images]
     # The set exercises every path: a face decides, a person decides, nothing found.
     assert {e.evidence for e in expected} == {"face", "person", "none"}, expected
@@ -285,10 +291,26 @@ def test_measure_shot_record(bbb):
     t = bbb["table"]
     sig = t[(t.frame >= 560) & (t.frame < 1141)]
     rec = camera.measure_shot(sig, [bbb["rgb"][700], bbb["rgb"][1140]], 24.0)
-    assert tuple(rec) == camera.SHOT_RECORD_KEYS
-    assert rec["movement"] == "push_in" and rec["lighting_key"] in ("normal", "low_key", "high_key")
+    assert tuple(rec) == camera.SHOT_RECORD_KEYS == tuple(stage_columns(CAMERA))
+    assert rec["movement"] == "push_in" and rec["lighting_key"] == "normal"
+    assert type(rec["movement"]) is str and type(rec["shot_scale"]) is str and type(rec["lighting_key"]) is str
     assert isinstance(rec["palette"], list) and all(isinstance(h, str) for h in rec["palette"])
     assert 0 <= rec["motion_energy"] < 0.1 and rec["brightness"] > 0.2
     assert np.isfinite(rec["colour_temperature_k"])
     empty = camera.measure_shot(sig.iloc[0:0], [], 24.0)
-    assert empty["movement"] == "unknown" and empty["shot_scale"] == "unknown"
+    assert empty["movement"] == "unknown" and empty["shot_scale"] == "unknown" and tuple(empty) == camera.SHOT_RECORD_KEYS
+
+
+def test_lighting_key_of_real_shots(bbb):
+    """Each BBB shot's primary keyframe gets the key a colourist would give it."""
+    keys = {i: camera.measure_lighting(None, [bbb["keyframes"][i]]).key for i in SHOT_KEYFRAMES}
+    assert keys == SHOT_KEYFRAMES
+
+
+def test_words_come_from_the_vocabulary():
+    """Every word the measurements can produce is a vocabulary value (the records store plain strings)."""
+    assert camera.MOVEMENTS == tuple(m for m in CameraMovement.values() if m != "unknown")
+    assert camera.SCALES == ShotScale.values()
+    assert {name for _, name in camera.FACE_SCALE_THRESHOLDS + camera.PERSON_SCALE_THRESHOLDS} <= set(ShotScale.values())
+    assert type(camera.MOVEMENTS[0]) is str and type(camera.FACE_SCALE_THRESHOLDS[0][1]) is str
+    assert camera.measure_lighting(None, []).key == LightingKey.UNKNOWN

@@ -1,38 +1,25 @@
-"""Plain-language descriptions of measured shots and sequences, for full-text search."""
+"""Plain-language descriptions of measured shots and sequences, for full-text search.
+
+The words are the vocabulary's phrases (:attr:`~filmaster_dag.cinema.vocabulary.Term.words`), so a
+search for "push-in" or "close-up" finds what the measurements stored as ``push_in``/``close_up``.
+"""
 
 from __future__ import annotations
 
 import math
 
-MOVEMENT_WORDS = {
-    "static": "static",
-    "pan_left": "panning left",
-    "pan_right": "panning right",
-    "tilt_up": "tilting up",
-    "tilt_down": "tilting down",
-    "push_in": "push-in",
-    "pull_out": "pull-out",
-    "handheld": "handheld",
-    "complex": "moving (complex camera move)",
-}
+from .vocabulary import CameraMovement, LightingKey, ShotScale, Term, TransitionIn
 
-SCALE_WORDS = {
-    "extreme_close_up": "extreme close-up",
-    "close_up": "close-up",
-    "medium_close_up": "medium close-up",
-    "medium": "medium",
-    "medium_long": "medium long",
-    "wide": "wide",
-    "extreme_wide": "extreme wide",
-}
 
-TRANSITION_WORDS = {
-    "start": "opening the film",
-    "fade_in": "fading in at the opening",
-    "cut": "after a cut",
-    "dissolve": "after a dissolve",
-    "fade": "after a fade",
-}
+def _phrases(vocabulary: type[Term]) -> dict[str, str]:
+    """{stored word: phrase} of a vocabulary, without "unknown" (an unmeasured quality is left unsaid)."""
+    return {term.value: term.words for term in vocabulary if term.value != "unknown"}
+
+
+MOVEMENT_WORDS = _phrases(CameraMovement)
+SCALE_WORDS = _phrases(ShotScale)
+TRANSITION_WORDS = _phrases(TransitionIn)
+LIGHTING_WORDS = {term.value: term.words for term in LightingKey}
 
 
 def temperature_word(kelvin: float | None) -> str | None:
@@ -46,9 +33,8 @@ def temperature_word(kelvin: float | None) -> str | None:
 
 
 def _num(record: dict, key: str) -> float | None:
-    value = record.get(key)
     try:
-        value = float(value)
+        value = float(record.get(key))  # type: ignore[arg-type]  # None and text fall to the except
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
@@ -62,7 +48,8 @@ def describe_shot(record: dict) -> str:
     parts = [head]
     key = record.get("lighting_key")
     if key:
-        parts.append(str(key).replace("_", "-"))
+        # A word outside the vocabulary (never stored: records are conformed) is spelled as before.
+        parts.append(LIGHTING_WORDS.get(key) or str(key).replace("_", "-"))
     saturation = _num(record, "saturation")
     temp = temperature_word(_num(record, "colour_temperature_k"))
     if saturation is not None and saturation < 0.02:
