@@ -1,59 +1,79 @@
-"""Inbox sensor: a new film becomes a partition and a run; a changed film (new content hash) is re-run."""
+"""Inbox sensor: a new film becomes a partition and a run; a changed film (new content hash) is re-run.
 
+A film the library already holds at the same hash is not requested again, whichever path
+ingested it (the CLI, the UI, an earlier sensor), so the first ``filmaster ui`` after a CLI
+``demo`` starts nothing.
+"""
 
 import json
+from pathlib import Path
 
 import dagster as dg
 
-from .cinema.media import file_sha256
 from .jobs import library_job
 from .partitions import films
 from .resources.inbox import FilmInbox
+from .runs import REASON_TAG, SHA_TAG, FilmPlan, plan_ingest, reap_dead_runs
 
 
-def inbox_changes(inbox: FilmInbox, cursor: dict, known_partitions: set[str]) -> tuple[list[str], list[tuple[str, str]], dict]:
-    """Compare the inbox with what the sensor saw last.
+def inbox_changes(
+    instance: dg.DagsterInstance, files: dict[str, Path], cursor: dict, known_partitions: set[str]
+) -> tuple[list[str], list[FilmPlan], dict]:
+    """Compare the inbox with what the sensor saw last and with what the library holds.
 
-    ``cursor`` maps film -> {"stat": "size:mtime_ns", "sha256": ...}. A file is hashed only when
-    its size or mtime changed, so a tick over a large library stays cheap. Returns (new partition
-    keys, [(film, sha256) to run], the new cursor).
+    ``cursor`` maps film -> {"stat": "size:mtime_ns", "sha256": ..., "settled": bool}. A film whose
+    stat is unchanged and whose answer was settled costs nothing (no hashing, no queries); the
+    others are planned against the library's record (:func:`filmaster_dag.runs.plan_ingest`),
+    hashing only files whose stat changed. Returns (new partition keys, plans with a reason to
+    run, the new cursor).
     """
-    new_partitions, to_run, seen = [], [], {}
-    for film, path in inbox.films().items():
+    seen: dict[str, dict] = {}
+    to_plan: dict[str, Path] = {}
+    hashes: dict[str, tuple[str, str]] = {}
+    for film, path in files.items():
+        before = cursor.get(film) or {}
+        if before.get("sha256"):
+            hashes[film] = (before.get("stat", ""), before["sha256"])
         try:
             st = path.stat()
         except OSError:
             continue
-        stat = f"{st.st_size}:{st.st_mtime_ns}"
-        before = cursor.get(film)
-        if before and before.get("stat") == stat and film in known_partitions:
+        if before.get("stat") == f"{st.st_size}:{st.st_mtime_ns}" and before.get("settled", True) and film in known_partitions:
             seen[film] = before
             continue
-        try:
-            digest = file_sha256(path) if st.st_size else "empty"
-        except OSError:
-            continue  # unreadable now; the next tick tries again, film_source will explain
-        seen[film] = {"stat": stat, "sha256": digest}
-        if film not in known_partitions:
-            new_partitions.append(film)
-        if not before or before.get("sha256") != digest or film not in known_partitions:
-            to_run.append((film, digest))
-    return new_partitions, to_run, seen
+        to_plan[film] = path
+    plans = plan_ingest(instance, to_plan, hashes=hashes)
+    for plan in plans:
+        sha = plan.sha256 or hashes.get(plan.film, ("", ""))[1]
+        seen[plan.film] = {"stat": plan.stat, "sha256": sha, "settled": plan.settled}
+    new_partitions = sorted(f for f in files if f not in known_partitions)
+    return new_partitions, [p for p in plans if p.reason], seen
 
 
 @dg.sensor(job=library_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
 def film_inbox_sensor(context: dg.SensorEvaluationContext, inbox: FilmInbox) -> dg.SensorResult:
     """Watch the film inbox: add a `films` partition per new video file and request a library run
-    for it; request a re-run when a file's content (sha256) changes."""
+    for it; request a re-run when a file's content (sha256) differs from what the library holds.
+    Runs whose process died are marked failed first, freeing their pool slots."""
+    reaped = reap_dead_runs(context.instance)
+    if reaped:
+        context.log.warning(f"marked {len(reaped)} dead run(s) failed: {', '.join(reaped)}")
     cursor = json.loads(context.cursor) if context.cursor else {}
     known = set(context.instance.get_dynamic_partitions(films.name))
-    new_partitions, to_run, seen = inbox_changes(inbox, cursor, known)
+    new_partitions, to_run, seen = inbox_changes(context.instance, inbox.films(), cursor, known)
     if not new_partitions and not to_run:
         return dg.SensorResult(skip_reason=f"no new or changed films in {inbox.root}", cursor=json.dumps(seen))
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(partition_key=film, run_key=f"{film}:{digest[:16]}", tags={"filmaster/sha256": digest})
-            for film, digest in to_run
+            dg.RunRequest(
+                partition_key=plan.film,
+                # one run per content hash and library state: a film changed back to a cut the
+                # library no longer holds is asked for again, a failed cut is not retried here
+                # (the refresh schedule does that)
+                run_key=f"{plan.film}:{plan.sha256[:16]}:{plan.library_version}",
+                tags={SHA_TAG: plan.sha256, REASON_TAG: plan.reason or ""},
+            )
+            for plan in to_run
         ],
         dynamic_partitions_requests=[films.build_add_request(new_partitions)] if new_partitions else [],
         cursor=json.dumps(seen),
