@@ -74,9 +74,19 @@ def convert_column(values: pa.Array | pa.ChunkedArray, typ: pa.DataType) -> pa.A
     return pc.cast(arr, typ, safe=True)
 
 
+def check_vectors(stored: pa.Schema, declared: pa.Schema, where: str) -> None:
+    """Refuse a table whose vectors have another size than the settings (vectors cannot be converted)."""
+    if VECTOR in stored.names and stored.field(VECTOR).type != declared.field(VECTOR).type:
+        raise ValueError(
+            f"{where} stores vectors as {stored.field(VECTOR).type}, the settings expect {declared.field(VECTOR).type}: "
+            f"set vector_dim to the stored size, or delete the table folder and re-ingest the films (filmaster ingest)"
+        )
+
+
 def conform_stored(data: pa.Table, declared: pa.Schema, where: str) -> pa.Table:
     """Stored rows in the declared schema. Raises ``ValueError`` (one line, naming ``where``) when
     a column cannot be converted."""
+    check_vectors(data.schema, declared, where)
     arrays = []
     for f in declared:
         if f.name not in data.column_names:
@@ -86,11 +96,6 @@ def conform_stored(data: pa.Table, declared: pa.Schema, where: str) -> pa.Table:
         if col.type == f.type:
             arrays.append(col.combine_chunks())
             continue
-        if f.name == VECTOR:
-            raise ValueError(
-                f"{where} stores vectors as {col.type}, the settings expect {f.type}: set vector_dim to the "
-                f"stored size, or delete the table folder and re-ingest the films (filmaster ingest)"
-            )
         try:
             arrays.append(convert_column(col, f.type))
         except (
@@ -102,7 +107,7 @@ def conform_stored(data: pa.Table, declared: pa.Schema, where: str) -> pa.Table:
         ) as exc:
             raise ValueError(
                 f"{where}: column {f.name!r} stored as {col.type} cannot become {f.type} "
-                f"({str(exc).splitlines()[0]}); delete the table folder and re-ingest the films (filmaster ingest)"
+                f"({(str(exc).splitlines() or [type(exc).__name__])[0]}); delete the table folder and re-ingest the films (filmaster ingest)"
             ) from exc
     return pa.Table.from_arrays(arrays, schema=declared)
 

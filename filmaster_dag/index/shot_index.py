@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from .arrow import frame_to_arrow
 from .locking import write_lock
-from .migration import migrate_table, schema_drift
+from .migration import check_vectors, migrate_table, schema_drift
 from .settings import IndexSettings
 from .tables import (
     FTS_COLUMNS,
@@ -91,11 +91,13 @@ class ShotIndex:
                 t = self.db.open_table(name)
             except (ValueError, FileNotFoundError):
                 t = self.db.create_table(name, schema=schema, exist_ok=True)
+            where = f"index table {name!r} at {self.uri}"
+            check_vectors(t.schema, schema, where)  # before any migration: vectors of another size cannot be converted
             if schema_drift(t.schema, schema):
                 with self._write_lock(name):
                     t.checkout_latest()  # another process may have migrated it meanwhile
                     if schema_drift(t.schema, schema):
-                        t = migrate_table(self.db, t, schema, f"index table {name!r} at {self.uri}")
+                        t = migrate_table(self.db, t, schema, where)
             self._tables[name] = t
         return t
 
