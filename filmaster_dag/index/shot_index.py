@@ -54,6 +54,11 @@ def _same_rows(stored: pa.Table, incoming: pa.Table, key: str) -> bool:
     return stored.sort_by(key).equals(incoming.sort_by(key))
 
 
+def _unchanged(rows: int, version: int) -> dict:
+    """The result of an upsert that found the film's rows already stored (nothing committed)."""
+    return {"inserted": 0, "updated": 0, "deleted": 0, "rows": rows, "version": version, "unchanged": True}
+
+
 class ShotIndex:
     """Reference index over a LanceDB connection (local dir or object-store URI)."""
 
@@ -144,14 +149,7 @@ class ShotIndex:
             t.checkout_latest()
             if data.num_rows == 0:
                 if t.count_rows(flt) == 0:  # a delete of nothing would still commit a version
-                    return {
-                        "inserted": 0,
-                        "updated": 0,
-                        "deleted": 0,
-                        "rows": 0,
-                        "version": t.version,
-                        "unchanged": True,
-                    }
+                    return _unchanged(0, t.version)
                 res = t.delete(flt)
                 out = {
                     "inserted": 0,
@@ -163,14 +161,7 @@ class ShotIndex:
             else:
                 stored = t.search().where(flt).select(data.column_names).limit(None).to_arrow()
                 if _same_rows(stored, data, key):
-                    return {
-                        "inserted": 0,
-                        "updated": 0,
-                        "deleted": 0,
-                        "rows": data.num_rows,
-                        "version": t.version,
-                        "unchanged": True,
-                    }
+                    return _unchanged(data.num_rows, t.version)
                 res = (
                     t.merge_insert(key)
                     .when_matched_update_all()
