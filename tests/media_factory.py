@@ -59,3 +59,21 @@ def truncate(src: Path, dst: Path, fraction: float) -> Path:
     data = src.read_bytes()
     dst.write_bytes(data[: int(len(data) * fraction)])
     return dst
+
+
+def corrupt_packets(src: Path, dst: Path, kind: str = "video", at_s: float = 31.0, nbytes: int = 16384, seed: int = 0) -> Path:
+    """A copy of ``src`` with ``nbytes`` of random garbage written over the packet data of the
+    first ``kind`` ("video" or "audio") packet at or after ``at_s`` (for video, one that is not a
+    keyframe): damage inside one GOP of an otherwise good film, as a bad sector or a broken
+    transfer leaves it."""
+    with av.open(str(src)) as c:
+        stream = c.streams.video[0] if kind == "video" else c.streams.audio[0]
+        offset = next(
+            p.pos
+            for p in c.demux(stream)
+            if p.pts is not None and p.size and float(p.pts * stream.time_base) >= at_s and (kind == "audio" or not p.is_keyframe)
+        )
+    data = bytearray(src.read_bytes())
+    data[offset : offset + nbytes] = np.random.default_rng(seed).integers(0, 256, nbytes, dtype=np.uint8).tobytes()
+    dst.write_bytes(bytes(data))
+    return dst

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
+from fractions import Fraction
+
 import av
 import numpy as np
 import pytest
 
-from filmaster_dag.cinema.media import FilmError, iter_frames, list_films, load_soundtrack, probe, run_decode_pass
+from filmaster_dag.cinema.media import FilmError, FilmProbe, iter_frames, list_films, load_soundtrack, probe, run_decode_pass
 
 from .conftest import BBB_60, BBB_720_WEBM, CHAPLIN, SINTEL
-from .media_factory import real_frames, truncate, write_audio_only, write_video
+from .media_factory import corrupt_packets, real_frames, truncate, write_audio_only, write_video
 
 
 def test_probe_real_films(media):
@@ -157,3 +162,65 @@ def test_anamorphic_pixels_are_unsqueezed(tmp_path, media):
     rgb = frame.rgb(640)
     assert rgb.shape[:2] == (240, 427)
     assert abs(bgr_aspect - 427 / 240) < 0.05
+
+
+def test_probe_record_round_trips_through_json(media):
+    """The probe is stored as JSON: from_record(to_record()) gives the same probe, exact rate included."""
+    info = probe(SINTEL)
+    assert FilmProbe.from_record(json.loads(json.dumps(info.to_record()))) == info
+    ntsc = dataclasses.replace(info, frame_rate=Fraction(24000, 1001))  # 23.976..., not a float
+    back = FilmProbe.from_record(json.loads(json.dumps(ntsc.to_record())))
+    assert back == ntsc and back.frame_rate == Fraction(24000, 1001) and isinstance(back.audio_streams, tuple)
+
+
+def _truncation_in(message: str) -> tuple[float, float]:
+    found = re.search(r"file truncated at (\d+\.\d) s of (\d+\.\d) s", message)
+    assert found, message
+    assert "audio" not in message and "\n" not in message and "copy the whole film again" in message
+    return float(found.group(1)), float(found.group(2))
+
+
+@pytest.mark.parametrize("film", [BBB_60, BBB_720_WEBM], ids=["mp4", "webm"])
+def test_file_cut_off_at_99_percent_is_named_truncated(tmp_path, media, film):
+    """A copy that stops 1 % short is a truncated file (not an audio problem), caught by the probe
+    and named the same by the soundtrack decode, which may run on its own."""
+    cut = truncate(film, tmp_path / f"cut{film.suffix}", 0.99)
+    reached, total = _truncation_in(_error(cut))
+    assert total == pytest.approx(probe(film).duration_s, abs=0.2) and 0.95 * total < reached < total
+    with pytest.raises(FilmError) as info:
+        load_soundtrack(cut, film="test-film")
+    assert _truncation_in(str(info.value))[1] == total
+
+
+@pytest.mark.slow
+def test_damaged_gop_is_concealed_and_recorded(tmp_path, media):
+    """16 KB of garbage inside one GOP at 31 s: the film is kept, the damaged stretch is recorded,
+    the lost frames are left out (never invented) and the soundtrack keeps its length and sync."""
+    bad = corrupt_packets(BBB_60, tmp_path / "bbb_damaged.mp4", "video", at_s=31.0, nbytes=16384)
+    assert probe(bad).frame_count == 1440  # the container still lists every frame
+    d = run_decode_pass(bad, [], film="test-film")
+    assert 1400 <= d.frame_count < 1440
+    assert d.damaged_ranges and all(30.5 <= a < b <= 32.0 for a, b in d.damaged_ranges)
+    assert any("damaged" in n and "left out" in n for n in d.notes)
+    seconds = np.array([t.seconds for t in d.frame_times])
+    assert np.all(np.diff(seconds) > 0)
+    assert np.allclose(seconds * 24, np.round(seconds * 24), atol=1e-3)  # every frame is a real 1/24 s frame
+    lost = {round(x) for a, b in d.damaged_ranges for x in np.arange(a, b - 1e-6, 1 / 24) * 24}
+    assert not lost & set(np.round(seconds * 24).astype(int).tolist())  # nothing decoded inside the lost stretch
+    track = load_soundtrack(bad, film="test-film")
+    assert track.damaged_ranges and all(30.5 <= a < b <= 32.0 for a, b in track.damaged_ranges)
+    assert track.duration_s == pytest.approx(load_soundtrack(BBB_60).duration_s, abs=0.05)
+    start, end = (round(x * track.sample_rate) for x in track.damaged_ranges[0])
+    slack = round(0.005 * track.sample_rate)  # the resampler's delay
+    assert not np.any(track.samples[start + slack : end - slack])  # the lost sound is silence, in place (5 ms)
+
+
+def test_too_much_damage_rejects_the_film_and_says_how_much(tmp_path, media):
+    bad = corrupt_packets(BBB_60, tmp_path / "bbb_damaged.mp4", "video", at_s=5.0, nbytes=16384)
+    with pytest.raises(FilmError) as info:
+        run_decode_pass(bad, [], film="test-film", max_damaged_fraction=0.001)
+    message = str(info.value)
+    assert "test-film" in message and "\n" not in message
+    assert re.search(r"video damaged over \d+\.\d s of 60\.0 s .*more than the 0\.1 % a film may lose", message), message
+    with pytest.raises(FilmError, match=r"audio damaged over .* of 60\.1 s"):
+        load_soundtrack(bad, film="test-film", max_damaged_fraction=0.001)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field, fields
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Iterator, Protocol
+from typing import Protocol
 
 import av
 import numpy as np
@@ -80,6 +81,21 @@ class FilmProbe:
         rec["audio_streams"] = [asdict(a) for a in self.audio_streams]
         return rec
 
+    @classmethod
+    def from_record(cls, record: dict) -> FilmProbe:
+        """The probe back from :meth:`to_record` (also after a JSON round trip): the exact inverse.
+
+        The frame rate comes back as the exact fraction (``frame_rate_fraction``, e.g. ``24000/1001``),
+        not the rounded float; keys that are not probe fields (a film slug, a path added by the
+        caller) are ignored.
+        """
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in record.items() if k in names}
+        fraction = record.get("frame_rate_fraction")
+        values["frame_rate"] = Fraction(fraction) if fraction else Fraction(record["frame_rate"]).limit_denominator(100000)
+        values["audio_streams"] = tuple(AudioStreamInfo(**a) for a in record.get("audio_streams", ()))
+        return cls(**values)
+
 
 def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
@@ -87,6 +103,93 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         for block in iter(lambda: fh.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
+
+
+TRUNCATED_FIX = "copy the whole film again (this copy is incomplete) or remove it from the inbox"
+
+
+class _PacketTally:
+    """What the demuxer delivered for one stream: how many packets, where the last one ends
+    (seconds from the start of the film) and whether one was cut short by the end of the file."""
+
+    def __init__(self, stream: av.stream.Stream, file_size: int, origin_s: float):
+        self.stream = stream
+        self.declared_packets = int(stream.frames or 0)  # the container's index (MP4/MOV), 0 if it keeps none
+        self._tb = float(stream.time_base or 0)
+        self._file_size = file_size
+        self._origin = origin_s
+        self.count = 0
+        self.end_s = 0.0
+        self.cut_short = False
+
+    def add(self, packet: av.Packet) -> None:
+        if not packet.size:  # the demuxer's end-of-stream flush packet
+            return
+        self.count += 1
+        if packet.pts is not None:
+            end = (packet.pts + (packet.duration or 0)) * self._tb - self._origin
+            self.end_s = max(self.end_s, end)
+        # MP4's demuxer hands over the last, partial packet of a cut-off file flagged corrupt.
+        if packet.is_corrupt and packet.pos is not None and packet.pos + packet.size >= self._file_size:
+            self.cut_short = True
+
+
+def _origin_s(container: av.container.InputContainer) -> float:
+    return float(container.start_time / av.time_base) if container.start_time else 0.0
+
+
+def _matroska_expected_size(path: Path) -> int | None:
+    """Bytes a Matroska/WebM file must have, from its Segment's declared size (None if unknown).
+
+    A cut-off WebM file carries no other sign of it: FFmpeg's demuxer just stops early.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+
+    def vint(pos: int) -> tuple[int, int, bool] | None:
+        if pos >= len(head) or head[pos] == 0:
+            return None
+        length = 9 - head[pos].bit_length()
+        if pos + length > len(head):
+            return None
+        value = head[pos] & ((1 << (8 - length)) - 1)
+        for byte in head[pos + 1 : pos + length]:
+            value = (value << 8) | byte
+        return value, length, value == (1 << (7 * length)) - 1
+
+    if head[:4] != b"\x1a\x45\xdf\xa3":
+        return None
+    header = vint(4)
+    if header is None:
+        return None
+    segment = 4 + header[1] + header[0]
+    if head[segment : segment + 4] != b"\x18\x53\x80\x67":
+        return None
+    size = vint(segment + 4)
+    if size is None or size[2]:  # unknown size: a live recording, nothing to compare with
+        return None
+    return segment + 4 + size[1] + size[0]
+
+
+def _truncation(path: Path, container: av.container.InputContainer, reached: _PacketTally, tallies: Iterable[_PacketTally]) -> str | None:
+    """The problem "file truncated at N s of M s" when the file ends before the film does, else None.
+
+    Physical signs only (a packet cut short, fewer packets than the MP4 index lists, a WebM
+    shorter than its declared segment), so a good film whose streams end unevenly is never
+    mistaken for a cut-off one; a picture ending far before the declared duration also counts.
+    """
+    declared = float(container.duration / av.time_base) if container.duration else None
+    tallies = list(tallies)
+    ended_early = (
+        any(t.cut_short for t in tallies)
+        or any(t.declared_packets and t.count < t.declared_packets for t in tallies)
+        or (container.format.name.startswith("matroska") and (_matroska_expected_size(path) or 0) > path.stat().st_size)
+        or bool(declared and declared > 2.0 and reached.end_s < 0.9 * declared - 1.0)
+    )
+    if not ended_early:
+        return None
+    of = f" of {declared:.1f} s" if declared else ""
+    return f"file truncated at {reached.end_s:.1f} s{of}"
 
 
 def _open(path: str | os.PathLike, film: str | None) -> av.container.InputContainer:
@@ -108,7 +211,7 @@ def _open(path: str | os.PathLike, film: str | None) -> av.container.InputContai
 
 
 def _rotation_of(frame: av.VideoFrame) -> int:
-    rot = int(round(getattr(frame, "rotation", 0) or 0)) % 360
+    rot = round(getattr(frame, "rotation", 0) or 0) % 360
     # PyAV reports the display-matrix angle counter-clockwise; normalise to clockwise 0/90/180/270.
     return (-rot) % 360
 
@@ -164,17 +267,25 @@ def _probe(p: Path, film: str | None) -> FilmProbe:
         pix_fmt = first.format.name
         width, height = first.width, first.height
 
-        # Demux all video packets: frame count and timestamps without decoding.
+        # Demux every packet (no decoding): frame count and timestamps, and whether the file ends
+        # before the film does (a cut-off copy must be named as such, not as a decode error later).
         container.seek(0)
         pts: list[int] = []
+        tallies = {s.index: _PacketTally(s, p.stat().st_size, _origin_s(container)) for s in (vs, *container.streams.audio)}
         try:
-            for packet in container.demux(vs):
-                if packet.pts is not None and packet.size:
+            for packet in container.demux():
+                tally = tallies.get(packet.stream_index)
+                if tally is None:
+                    continue
+                tally.add(packet)
+                if packet.stream_index == vs.index and packet.pts is not None and packet.size:
                     pts.append(packet.pts)
         except av.error.FFmpegError as err:
             last = float(max(pts) * vs.time_base) if pts else 0.0
             raise FilmError(p, f"container is damaged at {last:.1f} s ({err})", REEXPORT, film) from err
-        declared = float(container.duration / av.time_base) if container.duration else None
+        truncated = _truncation(p, container, tallies[vs.index], tallies.values())
+        if truncated:
+            raise FilmError(p, truncated, TRUNCATED_FIX, film)
         bit_rate = container.bit_rate
         # Read every stream attribute before the container closes: afterwards PyAV may return None.
         time_base = vs.time_base
@@ -196,11 +307,7 @@ def _probe(p: Path, film: str | None) -> FilmProbe:
     duration = span + last_dur
     if vfr:  # nominal rate from the real frame count, not the container's guess
         rate = Fraction(frame_count / duration).limit_denominator(1001) if duration > 0 else rate
-    if declared and declared > 2.0 and duration < 0.9 * declared - 1.0:
-        raise FilmError(
-            p, f"file truncated at {duration:.1f} s (header says {declared:.1f} s)", REEXPORT, film
-        )
-    disp_w = int(round(width * float(sar))) if sar else width
+    disp_w = round(width * float(sar)) if sar else width
     disp_h = height
     if rotation in (90, 270):
         disp_w, disp_h = disp_h, disp_w
@@ -264,9 +371,7 @@ class DecodedFrame:
         self.rotation = rotation
         self._size = analysis_size  # (width, height) of the upright analysis picture
         # (width, height) of the upright picture as shown: non-square pixels and rotation applied
-        self._display = display_size or (
-            (av_frame.height, av_frame.width) if rotation in (90, 270) else (av_frame.width, av_frame.height)
-        )
+        self._display = display_size or ((av_frame.height, av_frame.width) if rotation in (90, 270) else (av_frame.width, av_frame.height))
 
     def _reformat(self, width: int, height: int, fmt: str) -> np.ndarray:
         if self.rotation in (90, 270):
@@ -314,7 +419,7 @@ class DecodedFrame:
         """Upright RGB picture at display aspect (anamorphic pixels unsqueezed), at most ``max_width`` wide."""
         w, h = self._display
         if w > max_width:
-            h = int(round(h * max_width / w / 2)) * 2
+            h = round(h * max_width / w / 2) * 2
             w = max_width
         return self._reformat(w, h, "rgb24")
 
@@ -325,9 +430,80 @@ class FrameAnalyser(Protocol):
     def update(self, frame: DecodedFrame) -> None: ...
 
 
+MAX_DAMAGED_FRACTION = 0.10
+"""The share of a film's running time that damaged packets may cost before the film is rejected."""
+
+
+def _merge_ranges(ranges: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1e-6:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _reason(err: Exception) -> str:
+    return " ".join((getattr(err, "strerror", None) or str(err)).split())
+
+
+@dataclass
+class StreamDamage:
+    """Stretches of one stream that the decoder could not read, concealed rather than fatal.
+
+    ``ranges`` are merged (start, end) seconds from the start of the film. ``lost`` counts the
+    frames (video) or packets (audio) that could not be decoded and were left out, ``concealed``
+    the frames the decoder delivered but flagged as damaged, ``gaps`` the stretches missing from
+    the file altogether; ``refreshed_at`` is the first keyframe after the damage, where the
+    picture is whole again.
+    """
+
+    kind: str  # "video" or "audio"
+    ranges: list[tuple[float, float]] = field(default_factory=list)
+    lost: int = 0
+    concealed: int = 0
+    first_error: str = ""
+    refreshed_at: float | None = None
+    gaps: int = 0  # jumps in the timestamps: stretches the demuxer skipped without a decoder error
+
+    @property
+    def seconds(self) -> float:
+        return sum(end - start for start, end in self.ranges)
+
+    def note(self) -> str:
+        """One line for the run log: where the damage is and what was done about it."""
+        where = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in self.ranges[:5])
+        if len(self.ranges) > 5:
+            where += f" and {len(self.ranges) - 5} more"
+        unit = "frame(s)" if self.kind == "video" else "packet(s)"
+        what = []
+        if self.lost:
+            what.append(f"{self.lost} {unit} could not be decoded and are left out")
+        if self.concealed:
+            what.append(f"{self.concealed} frame(s) were concealed by the decoder")
+        if self.gaps:
+            what.append(f"{self.gaps} stretch(es) are missing from the file (its timestamps jump)")
+        text = f"{self.kind} damaged over {self.seconds:.2f} s ({where}): {', '.join(what) or 'damaged'}"
+        if self.kind == "audio":
+            text += "; the lost sound is silence, so what follows stays in sync"
+        elif self.refreshed_at is not None:
+            text += f"; pictures may show artefacts until the keyframe at {self.refreshed_at:.1f} s"
+        return f"{text} ({self.first_error})" if self.first_error else text
+
+
+def _too_damaged(kind: str, damaged_s: float, total_s: float, fraction: float, first_s: float, reason: str) -> str:
+    share = 100 * damaged_s / total_s if total_s > 0 else 100.0
+    return (
+        f"{kind} damaged over {damaged_s:.1f} s of {total_s:.1f} s ({share:.2g} %, more than the {100 * fraction:g} % a film may lose), "
+        f"first at {first_s:.1f} s ({reason})"
+    )
+
+
 @dataclass
 class DecodePass:
-    """What one decode pass saw: frame times (presentation order), rate, timings."""
+    """What one decode pass saw: frame times (presentation order), rate, timings, and any damaged
+    stretches whose frames were left out (``damaged_ranges``, seconds, also named in ``notes``)."""
 
     frame_times: list[FrameTime]
     rate: Fraction
@@ -336,6 +512,7 @@ class DecodePass:
     analyse_seconds: float
     wall_seconds: float
     notes: list[str] = field(default_factory=list)
+    damaged_ranges: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def frame_count(self) -> int:
@@ -361,8 +538,37 @@ def analysis_size_for(width: int, height: int, analysis_width: int) -> tuple[int
     """
     factor = max(1, width // max(1, analysis_width))
     w = max(4, (width // factor) // 4 * 4)
-    h = max(4, int(round(height * w / width / 4)) * 4)
+    h = max(4, round(height * w / width / 4) * 4)
     return w, h
+
+
+def _damaged_frames(
+    listed: list[int], decoded: list[int], concealed: list[int], keyframes: list[int], time_base: float, t0: float, step: float
+) -> tuple[list[tuple[float, float]], int, float | None]:
+    """Damaged stretches from the frames the container lists but the decoder never delivered (or
+    flagged): exact whatever the decoder's threading delays. Returns (ranges, lost, refreshed_at)."""
+    stamps = np.unique(np.asarray(listed, dtype=np.int64))
+    if not len(stamps):
+        return [], 0, None
+    missing = ~np.isin(stamps, np.asarray(decoded, dtype=np.int64))
+    bad = missing | np.isin(stamps, np.asarray(concealed, dtype=np.int64))
+    ends = np.append(stamps[1:], stamps[-1] + max(1, round(step / time_base)))
+    ranges = _merge_ranges(
+        (max(0.0, float(s) * time_base - t0), max(0.0, float(e) * time_base - t0)) for s, e in zip(stamps[bad], ends[bad])
+    )
+    later = [k for k in keyframes if ranges and k * time_base - t0 >= ranges[-1][1] - 1e-6]
+    refreshed = round(min(later) * time_base - t0, 3) if later else None
+    return ranges, int(missing.sum()), refreshed
+
+
+def _timestamp_jumps(listed: list[int], time_base: float, t0: float, step: float) -> list[tuple[float, float]]:
+    """Stretches a constant-rate film has no frames for at all (its timestamps jump by more than a
+    second): footage the demuxer skipped, as in a damaged WebM cluster, with no decoder error."""
+    stamps = np.unique(np.asarray(listed, dtype=np.int64)) * time_base - t0
+    if len(stamps) < 2:
+        return []
+    jumps = np.flatnonzero(np.diff(stamps) > max(1.0, 10 * step))
+    return [(float(stamps[i] + step), float(stamps[i + 1])) for i in jumps]
 
 
 def iter_frames(
@@ -370,38 +576,98 @@ def iter_frames(
     analysis_width: int = 256,
     film: str | None = None,
     probe_info: FilmProbe | None = None,
+    *,
+    damage: StreamDamage | None = None,
+    max_damaged_fraction: float = MAX_DAMAGED_FRACTION,
 ) -> Iterator[DecodedFrame]:
     """Decode the first video stream once, yielding :class:`DecodedFrame` in presentation order.
 
     Frame times come from each frame's own timestamp (variable frame rate stays exact), measured
-    from the first frame. A decode error mid-stream raises :class:`FilmError` with the time.
+    from the first frame. A packet the decoder rejects is skipped, not fatal: its frames are left
+    out (never invented, so ``index`` counts decoded frames) and the stretch is recorded in
+    ``damage``. A film with more than ``max_damaged_fraction`` of its running time damaged, or a
+    cut-off file, raises :class:`FilmError` naming the damage.
     """
     info = probe_info or probe(path, film)
     rate = info.frame_rate
+    step = 1 / float(rate)
     size = analysis_size_for(info.display_width, info.display_height, analysis_width)
+    damage = damage if damage is not None else StreamDamage("video")
+    allowed_s = max_damaged_fraction * info.duration_s
+    p = Path(path)
     container = _open(path, film)
     with container:
         vs = container.streams.video[0]
         vs.thread_type = "AUTO"
+        tb = float(vs.time_base)
+        tally = _PacketTally(vs, p.stat().st_size, _origin_s(container))
+        # Presentation stamps the container lists, the decoder delivered and flagged: compared only
+        # when the decoder complained, to find exactly which frames a damaged stretch cost.
+        listed: list[int] = []
+        decoded: list[int] = []
+        concealed: list[int] = []
+        keyframes: list[int] = []
+        errors = 0
+        first_error_at: float | None = None  # absolute stream time of the first rejected packet
         t0: float | None = None
         index = 0
         last_time = 0.0
         try:
-            for av_frame in container.decode(vs):
-                t = av_frame.time
-                if t is None:
-                    t = (t0 or 0.0) + index / float(rate)
-                if t0 is None:
-                    t0 = t
-                seconds = max(t - t0, last_time if index else 0.0)
-                ft = FrameTime(frame=index, seconds=round(seconds, 6), rate=rate)
-                last_time = seconds
-                yield DecodedFrame(av_frame, index, ft, info.rotation, size, (info.display_width, info.display_height))
-                index += 1
-        except av.error.FFmpegError as err:
-            raise FilmError(path, f"cannot decode video stream (broken at {last_time:.1f} s: {err})", REEXPORT, film) from err
+            for packet in container.demux(vs):
+                tally.add(packet)
+                if packet.pts is not None and packet.size and not packet.is_discard:
+                    listed.append(packet.pts)
+                    if packet.is_keyframe:
+                        keyframes.append(packet.pts)
+                try:
+                    av_frames = packet.decode()
+                except av.error.FFmpegError as err:
+                    errors += 1
+                    if first_error_at is None:
+                        first_error_at = (packet.pts or 0) * tb
+                        damage.first_error = _reason(err)
+                    if errors * step > allowed_s:  # reject early: no point decoding a film that is mostly damaged
+                        origin = t0 if t0 is not None else min(listed) * tb if listed else 0.0
+                        problem = _too_damaged(
+                            "video", errors * step, info.duration_s, max_damaged_fraction, first_error_at - origin, damage.first_error
+                        )
+                        raise FilmError(path, problem, REEXPORT, film) from err
+                    continue
+                for av_frame in av_frames:
+                    t = av_frame.time
+                    if t is None:
+                        t = (t0 or 0.0) + index / float(rate)
+                    if t0 is None:
+                        # A damaged opening must not move the film's time origin.
+                        t0 = t if not errors else min(t, min(listed) * tb)
+                    if av_frame.pts is not None:
+                        decoded.append(av_frame.pts)
+                        if av_frame.is_corrupt:
+                            concealed.append(av_frame.pts)
+                    seconds = max(t - t0, last_time if index else 0.0)
+                    ft = FrameTime(frame=index, seconds=round(seconds, 6), rate=rate)
+                    last_time = seconds
+                    yield DecodedFrame(av_frame, index, ft, info.rotation, size, (info.display_width, info.display_height))
+                    index += 1
+        except av.error.FFmpegError as err:  # the container itself, not one packet, cannot be read on
+            raise FilmError(path, f"cannot decode video stream (broken at {last_time:.1f} s: {_reason(err)})", REEXPORT, film) from err
+        truncated = _truncation(p, container, tally, [tally])
+    if truncated:
+        raise FilmError(path, truncated, TRUNCATED_FIX, film)
     if index == 0:
         raise FilmError(path, "video stream has no decodable frames", REEXPORT, film)
+    decoder_damage: list[tuple[float, float]] = []
+    if errors or concealed:
+        decoder_damage, damage.lost, damage.refreshed_at = _damaged_frames(listed, decoded, concealed, keyframes, tb, t0 or 0.0, step)
+        damage.concealed = len(concealed)
+    jumps = [] if info.variable_frame_rate else _timestamp_jumps(listed, tb, t0 or 0.0, step)
+    damage.gaps = len(jumps)
+    damage.ranges = _merge_ranges(decoder_damage + jumps)
+    if damage.seconds > allowed_s:
+        first = damage.ranges[0][0]
+        reason = damage.first_error or (f"timestamps jump over {jumps[0][1] - jumps[0][0]:.1f} s" if jumps else "frames flagged damaged")
+        problem = _too_damaged("video", damage.seconds, info.duration_s, max_damaged_fraction, first, reason)
+        raise FilmError(path, problem, REEXPORT, film)
 
 
 def run_decode_pass(
@@ -410,14 +676,21 @@ def run_decode_pass(
     analysis_width: int = 256,
     film: str | None = None,
     probe_info: FilmProbe | None = None,
+    max_damaged_fraction: float = MAX_DAMAGED_FRACTION,
 ) -> DecodePass:
-    """Decode a film once and feed every analyser every frame. Returns the pass's frame times."""
+    """Decode a film once and feed every analyser every frame. Returns the pass's frame times.
+
+    A damaged stretch inside an otherwise good film is concealed: its frames are left out, the
+    stretch lands in ``DecodePass.damaged_ranges`` and a note. More than ``max_damaged_fraction``
+    of the film damaged raises :class:`FilmError`.
+    """
     analysers = list(analysers)
     info = probe_info or probe(path, film)
+    damage = StreamDamage("video")
     frame_times: list[FrameTime] = []
     analyse = 0.0
     start = time.perf_counter()
-    for frame in iter_frames(path, analysis_width, film, info):
+    for frame in iter_frames(path, analysis_width, film, info, damage=damage, max_damaged_fraction=max_damaged_fraction):
         a0 = time.perf_counter()
         for analyser in analysers:
             analyser.update(frame)
@@ -425,10 +698,12 @@ def run_decode_pass(
         frame_times.append(frame.time)
     wall = time.perf_counter() - start
     notes = []
-    if info.frame_count and abs(len(frame_times) - info.frame_count) > max(2, 0.01 * info.frame_count):
+    if damage.ranges:
+        notes.append(damage.note())
+    elif info.frame_count and abs(len(frame_times) - info.frame_count) > max(2, 0.01 * info.frame_count):
         notes.append(f"decoded {len(frame_times)} frames, container lists {info.frame_count} packets")
     size = analysis_size_for(info.display_width, info.display_height, analysis_width)
-    return DecodePass(frame_times, info.frame_rate, size, wall - analyse, analyse, wall, notes)
+    return DecodePass(frame_times, info.frame_rate, size, wall - analyse, analyse, wall, notes, list(damage.ranges))
 
 
 def decode_only_seconds(path: str | os.PathLike, analysis_width: int = 256, probe_info: FilmProbe | None = None) -> float:
@@ -436,41 +711,101 @@ def decode_only_seconds(path: str | os.PathLike, analysis_width: int = 256, prob
     info = probe_info or probe(path)
     start = time.perf_counter()
     for frame in iter_frames(path, analysis_width, probe_info=info):
-        frame.bgr
+        _ = frame.bgr
     return time.perf_counter() - start
 
 
 @dataclass
 class Soundtrack:
-    """A film's first audio stream, decoded to mono float32."""
+    """A film's first audio stream, decoded to mono float32; damaged stretches are silence,
+    listed in ``damaged_ranges`` (seconds) and ``notes``."""
 
     samples: np.ndarray
     sample_rate: int
+    damaged_ranges: list[tuple[float, float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float:
         return len(self.samples) / self.sample_rate if self.sample_rate else 0.0
 
 
-def load_soundtrack(path: str | os.PathLike, sample_rate: int = 22050, film: str | None = None) -> Soundtrack | None:
-    """Decode the first audio stream to mono ``sample_rate`` float32 with PyAV, or None if silent film."""
+def load_soundtrack(
+    path: str | os.PathLike,
+    sample_rate: int = 22050,
+    film: str | None = None,
+    max_damaged_fraction: float = MAX_DAMAGED_FRACTION,
+) -> Soundtrack | None:
+    """Decode the first audio stream to mono ``sample_rate`` float32 with PyAV, or None if silent film.
+
+    Damage is handled as in :func:`iter_frames`: a packet the decoder rejects becomes silence of
+    its length (the soundtrack stays in sync with the picture) and is recorded; more than
+    ``max_damaged_fraction`` of the soundtrack damaged, or a cut-off file, raises :class:`FilmError`.
+    """
+    p = Path(path)
     container = _open(path, film)
     with container:
         if not container.streams.audio:
             return None
         stream = container.streams.audio[0]
+        tb = float(stream.time_base)
+        tally = _PacketTally(stream, p.stat().st_size, _origin_s(container))
+        total_s = float(container.duration / av.time_base) if container.duration else float((stream.duration or 0) * tb)
+        allowed_s = max_damaged_fraction * total_s if total_s > 0 else float("inf")
+        packet_s = 1024 / (stream.codec_context.sample_rate or sample_rate)  # when a packet gives no duration (AAC's frame)
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        damage = StreamDamage("audio")
+        raw: list[tuple[float, float]] = []
+        # Sample 0 is the stream's start (the decoder drops AAC's priming samples before it).
+        origin: float | None = float(stream.start_time * tb) if stream.start_time is not None else None
+        expected: float | None = None  # where the next packet should start if nothing is missing
         chunks: list[np.ndarray] = []
+
+        def lose(start: float, end: float, err: Exception | None) -> None:
+            """A stretch of sound that cannot be heard: silence of its length keeps later sound in sync."""
+            raw.append((start, end))
+            chunks.append(np.zeros(round((end - start) * sample_rate), np.float32))
+            damaged_s = sum(b - a for a, b in raw)
+            if damaged_s > allowed_s:
+                problem = _too_damaged("audio", damaged_s, total_s, max_damaged_fraction, raw[0][0], damage.first_error)
+                raise FilmError(path, problem, REEXPORT, film) from err
+
         try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
+            for packet in container.demux(stream):
+                tally.add(packet)
+                start: float | None = None
+                seconds = packet.duration * tb if packet.duration else packet_s
+                if packet.pts is not None and packet.size:
+                    origin = packet.pts * tb if origin is None else origin
+                    start = packet.pts * tb - origin
+                    # Sound has no gaps by nature: a jump in its timestamps is a stretch the demuxer
+                    # skipped (a damaged WebM cluster), lost without any decoder error.
+                    if expected is not None and start > expected + max(2 * seconds, 0.1):
+                        damage.gaps += 1
+                        damage.first_error = damage.first_error or f"timestamps jump from {expected:.2f} s to {start:.2f} s"
+                        lose(expected, start, None)
+                    expected = max(expected or 0.0, start + seconds)
+                try:
+                    frames = packet.decode()
+                except av.error.FFmpegError as err:
+                    damage.lost += 1
+                    damage.first_error = damage.first_error or _reason(err)
+                    at = start if start is not None else sum(len(c) for c in chunks) / sample_rate
+                    lose(at, at + seconds, err)
+                    continue
+                for frame in frames:
+                    for out in resampler.resample(frame):
+                        chunks.append(out.to_ndarray().reshape(-1))
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
-        except av.error.FFmpegError as err:
-            raise FilmError(path, f"cannot decode audio stream ({err})", REEXPORT, film) from err
+        except av.error.FFmpegError as err:  # the container itself cannot be read on
+            raise FilmError(path, f"cannot decode audio stream ({_reason(err)})", REEXPORT, film) from err
+        truncated = _truncation(p, container, tally, [tally])
+    if truncated:
+        raise FilmError(path, truncated, TRUNCATED_FIX, film)
     samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    return Soundtrack(samples, sample_rate)
+    damage.ranges = _merge_ranges(raw)
+    return Soundtrack(samples, sample_rate, list(damage.ranges), [damage.note()] if damage.ranges else [])
 
 
 def is_video_file(path: str | os.PathLike) -> bool:
