@@ -387,7 +387,7 @@ class DecodedFrame:
         planes = []
         for i, (pw, ph) in enumerate(((w, h), ((w + 1) // 2, (h + 1) // 2), ((w + 1) // 2, (h + 1) // 2))):
             plane = f.planes[i]
-            arr = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:ph, :pw]
+            arr = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[:ph, :pw]
             size = (width, height) if i == 0 else (width // 2, height // 2)
             planes.append(cv2.resize(arr, size, interpolation=cv2.INTER_AREA))
         i420 = np.concatenate([planes[0], planes[1].reshape(-1, width), planes[2].reshape(-1, width)])
@@ -599,7 +599,7 @@ def iter_frames(
     with container:
         vs = container.streams.video[0]
         vs.thread_type = "AUTO"
-        tb = float(vs.time_base)
+        tb = float(vs.time_base or 0)
         tally = _PacketTally(vs, p.stat().st_size, _origin_s(container))
         # Presentation stamps the container lists, the decoder delivered and flagged: compared only
         # when the decoder complained, to find exactly which frames a damaged stretch cost.
@@ -748,7 +748,7 @@ def load_soundtrack(
         if not container.streams.audio:
             return None
         stream = container.streams.audio[0]
-        tb = float(stream.time_base)
+        tb = float(stream.time_base or 0)
         tally = _PacketTally(stream, p.stat().st_size, _origin_s(container))
         total_s = float(container.duration / av.time_base) if container.duration else float((stream.duration or 0) * tb)
         allowed_s = max_damaged_fraction * total_s if total_s > 0 else float("inf")
