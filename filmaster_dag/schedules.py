@@ -7,7 +7,7 @@ from .cinema.media import file_sha256
 from .jobs import library_job, library_maintenance_job
 from .partitions import films
 from .resources.inbox import FilmInbox
-from .runs import library_cut, reap_dead_runs
+from .runs import FILMS, library_cut, reap_dead_runs
 
 
 def partitions_to_refresh(instance: dg.DagsterInstance, inbox: FilmInbox) -> dict[str, str]:
@@ -15,7 +15,7 @@ def partitions_to_refresh(instance: dg.DagsterInstance, inbox: FilmInbox) -> dic
 
     Returns {film: reason}. Films no longer in the inbox are left alone (their rows stay).
     """
-    keys = instance.get_dynamic_partitions(films.name)
+    keys = instance.get_dynamic_partitions(FILMS)
     on_disk = inbox.films()
     reasons: dict[str, str] = {}
     for key in (k for asset in library_assets for k in asset.keys):  # a multi-asset has several

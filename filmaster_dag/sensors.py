@@ -13,7 +13,7 @@ import dagster as dg
 from .jobs import library_job
 from .partitions import films
 from .resources.inbox import FilmInbox
-from .runs import REASON_TAG, SHA_TAG, FilmPlan, plan_ingest, reap_dead_runs
+from .runs import FILMS, REASON_TAG, SHA_TAG, FilmPlan, plan_ingest, reap_dead_runs
 
 
 def inbox_changes(
@@ -50,6 +50,26 @@ def inbox_changes(
     return new_partitions, [p for p in plans if p.reason], seen
 
 
+SKIPPED_TAG = "filmaster/inbox_skipped"
+
+
+def skipped_lines(skipped: list[tuple[Path, str]], root: Path, names_per_line: int = 5) -> list[str]:
+    """What the inbox scan left out, one line per reason with the files it applies to:
+    ``unsupported file type ('.gif' is not a video container): poster.gif, trailer.gif``."""
+    by_reason: dict[str, list[str]] = {}
+    for path, reason in skipped:
+        try:
+            name = path.relative_to(root).as_posix()
+        except ValueError:
+            name = str(path)
+        by_reason.setdefault(reason, []).append(name)
+    lines = []
+    for reason, names in sorted(by_reason.items()):
+        more = f" (+{len(names) - names_per_line} more)" if len(names) > names_per_line else ""
+        lines.append(f"{reason}: {', '.join(names[:names_per_line])}{more}")
+    return lines
+
+
 @dg.sensor(job=library_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
 def film_inbox_sensor(context: dg.SensorEvaluationContext, inbox: FilmInbox) -> dg.SensorResult:
     """Watch the film inbox: add a `films` partition per new video file and request a library run
@@ -59,10 +79,18 @@ def film_inbox_sensor(context: dg.SensorEvaluationContext, inbox: FilmInbox) -> 
     if reaped:
         context.log.warning(f"marked {len(reaped)} dead run(s) failed: {', '.join(reaped)}")
     cursor = json.loads(context.cursor) if context.cursor else {}
-    known = set(context.instance.get_dynamic_partitions(films.name))
-    new_partitions, to_run, seen = inbox_changes(context.instance, inbox.films(), cursor, known)
+    known = set(context.instance.get_dynamic_partitions(FILMS))
+    scan = inbox.scan()
+    new_partitions, to_run, seen = inbox_changes(context.instance, scan.films, cursor, known)
+    skipped = skipped_lines(scan.skipped, scan.root)
     if not new_partitions and not to_run:
-        return dg.SensorResult(skip_reason=f"no new or changed films in {inbox.root}", cursor=json.dumps(seen))
+        why = f"no new or changed films in {scan.root}"
+        if skipped:
+            why += f"; {len(scan.skipped)} file(s) skipped:\n" + "\n".join(skipped)
+        return dg.SensorResult(skip_reason=why, cursor=json.dumps(seen))
+    if skipped:
+        context.log.warning(f"{len(scan.skipped)} file(s) in the inbox skipped:\n" + "\n".join(skipped))
+    extra_tags = {SKIPPED_TAG: "\n".join(skipped)[:2000]} if skipped else {}
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
@@ -71,7 +99,7 @@ def film_inbox_sensor(context: dg.SensorEvaluationContext, inbox: FilmInbox) -> 
                 # library no longer holds is asked for again, a failed cut is not retried here
                 # (the refresh schedule does that)
                 run_key=f"{plan.film}:{plan.sha256[:16]}:{plan.library_version}",
-                tags={SHA_TAG: plan.sha256, REASON_TAG: plan.reason or ""},
+                tags={SHA_TAG: plan.sha256, REASON_TAG: plan.reason or "", **extra_tags},
             )
             for plan in to_run
         ],
