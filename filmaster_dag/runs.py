@@ -191,7 +191,8 @@ def _free_slots_of_finished_runs(instance: dg.DagsterInstance) -> None:
         holders.update(slot.run_id for slot in info.claimed_slots if slot.run_id)
     if not holders:
         return
-    alive = {r.dagster_run.run_id for r in instance.get_run_records(dg.RunsFilter(run_ids=list(holders), statuses=_UNFINISHED))}
+    unfinished = [*_UNFINISHED, dg.DagsterRunStatus.QUEUED]
+    alive = {r.dagster_run.run_id for r in instance.get_run_records(dg.RunsFilter(run_ids=list(holders), statuses=unfinished))}
     for run_id in sorted(holders - alive):
         storage.free_concurrency_slots_for_run(run_id)
 

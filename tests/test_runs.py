@@ -19,7 +19,7 @@ import pytest
 from filmaster_dag.cinema.media import file_sha256
 from filmaster_dag.partitions import films
 from filmaster_dag.resources.inbox import FilmInbox
-from filmaster_dag.runs import HOST_TAG, PID_TAG, process_alive, reap_dead_runs, run_tags
+from filmaster_dag.runs import HOST_TAG, PID_TAG, films_to_ingest, process_alive, reap_dead_runs, run_tags
 from filmaster_dag.schedules import library_refresh_schedule, partitions_to_refresh
 
 from .conftest import REPO, SINTEL
@@ -264,4 +264,6 @@ def test_real_library_ingest_killed_in_reference_index_does_not_block_the_next(h
             [*library_assets, *library_checks], partition_key=film, instance=instance, resources=resources, tags=run_tags()
         )
         assert result.success
+        # and the library now holds the film: nothing left to ingest, whichever path asks
+        assert films_to_ingest(instance, FilmInbox(folder=str(inbox))) == []
     assert len(resources["reference_index"].open().film_rows(film)) >= 1
