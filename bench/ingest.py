@@ -11,9 +11,14 @@ For each film, in one run and one process, this times (median of ``--repeat``):
   shot detection + camera signals + keyframe candidates, soundtrack rhythm in a second thread,
   keyframe choice, camera language, rhythm, sequences) - :func:`filmaster_dag.cinema.library.analyse_film`;
 - ``dagster``: the same through ``dg.materialize`` of the whole library group (IO managers,
-  MediaStore writes, LanceDB upsert and index maintenance, asset checks), in process.
+  MediaStore writes, LanceDB upsert and index maintenance, asset checks), in process: the
+  ``filmaster ingest`` path;
+- ``job``: the ``reference_library_job`` as the daemon launches a sensor or UI run: a fresh
+  process (``dagster job execute``) that imports and loads the code location, then runs the job
+  with its executor, timed from the outside.
 
-Target: ``library`` within 2x ``decode``.
+Targets (issue 5): ``dagster`` within 1.3x ``library``; ``library`` within 3x ``decode``;
+``job`` within 1.3x ``dagster`` (plus the fixed cost of starting a process, reported apart).
 """
 
 from __future__ import annotations
@@ -87,6 +92,43 @@ def dagster_seconds(path: Path) -> float:
     return took
 
 
+def job_seconds(path: Path) -> tuple[float, float]:
+    """(run seconds, process start-up seconds) of ``reference_library_job`` in a fresh process, as the
+    daemon runs a sensor/UI run. Start-up is measured by the same command on an empty job selection."""
+    import json
+    import os
+    import subprocess
+
+    import dagster as dg
+
+    from filmaster_dag.partitions import films
+    from filmaster_dag.resources.inbox import FilmInbox
+
+    with tempfile.TemporaryDirectory() as tmp:
+        inbox = Path(tmp) / "inbox"
+        inbox.mkdir()
+        os.symlink(path.resolve(), inbox / path.name)
+        key = next(iter(FilmInbox(folder=str(inbox)).films()))
+        home = Path(tmp) / "home"
+        home.mkdir()
+        (home / "dagster.yaml").write_text((ROOT / "dagster.yaml").read_text())
+        env = {**os.environ, "DAGSTER_HOME": str(home), "FILMASTER_INBOX": str(inbox), "FILMASTER_DATA": f"{tmp}/data"}
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            instance.add_dynamic_partitions(films.name, [key])
+        base = [sys.executable, "-m", "dagster", "job", "execute", "-m", "filmaster_dag.definitions"]
+        t0 = time.perf_counter()
+        subprocess.run([*base, "-j", "library_maintenance_job"], env=env, check=True, capture_output=True, cwd=tmp)
+        startup = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run = subprocess.run(
+            [*base, "-j", "reference_library_job", "--tags", json.dumps({"dagster/partition": key})], env=env, capture_output=True, cwd=tmp
+        )
+        took = time.perf_counter() - t0
+        if run.returncode:
+            raise RuntimeError(run.stderr.decode()[-2000:])
+    return took, startup
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--film", action="append", type=Path)
@@ -105,7 +147,7 @@ def main() -> None:
     for path in paths:
         info = probe(path)
         dur = info.duration_s
-        t = {"decode": [], "decode+scale": [], "pyscenedetect": [], "library": [], "dagster": []}
+        t = {"decode": [], "decode+scale": [], "pyscenedetect": [], "library": [], "dagster": [], "job": [], "job start-up": []}
         detail = {}
         for _ in range(args.repeat):
             t["decode"].append(pure_decode_seconds(path))
@@ -115,14 +157,21 @@ def main() -> None:
             t["library"].append(secs)
         if not args.no_dagster:
             t["dagster"].append(dagster_seconds(path))
+            run, startup = job_seconds(path)
+            t["job"].append(run)
+            t["job start-up"].append(startup)
         med = {k: statistics.median(v) for k, v in t.items() if v}
         rows.append((path.name, dur, info, med, detail))
 
-    print(f"| film | duration s | {' | '.join(f'{k} s (film-s/s)' for k in rows[0][3])} | library / decode | library / pyscenedetect |")
-    print("|" + "---|" * (len(rows[0][3]) + 4))
+    ratios = [("library / decode", "library", "decode"), ("library / pyscenedetect", "library", "pyscenedetect")]
+    if not args.no_dagster:
+        ratios += [("dagster / library", "dagster", "library"), ("job / dagster", "job", "dagster")]
+    print(f"| film | duration s | {' | '.join(f'{k} s (film-s/s)' for k in rows[0][3])} | {' | '.join(r[0] for r in ratios)} |")
+    print("|" + "---|" * (len(rows[0][3]) + 2 + len(ratios)))
     for name, dur, info, med, detail in rows:
         cells = " | ".join(f"{v:.2f} ({dur / v:.0f})" for v in med.values())
-        print(f"| {name} ({info.width}x{info.height} {info.video_codec}) | {dur:.1f} | {cells} | {med['library'] / med['decode']:.2f}x | {med['library'] / med['pyscenedetect']:.2f}x |")
+        ratio_cells = " | ".join(f"{med[a] / med[b]:.2f}x" for _, a, b in ratios)
+        print(f"| {name} ({info.width}x{info.height} {info.video_codec}) | {dur:.1f} | {cells} | {ratio_cells} |")
     print("\nlibrary stage timings of the last repeat (s):")
     for name, _, _, _, detail in rows:
         print(f"  {name}: " + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in detail.items()))

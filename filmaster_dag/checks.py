@@ -6,7 +6,6 @@ import warnings
 import dagster as dg
 import pandas as pd
 
-from .assets.library import camera_language, film_source, keyframes, reference_index, shots
 from .partitions import films
 from .resources.index import ReferenceIndex
 
@@ -14,14 +13,14 @@ from .resources.index import ReferenceIndex
 warnings.filterwarnings("ignore", category=dg.PreviewWarning, message=".*partitions_def on an AssetCheckSpec.*")
 
 
-@dg.asset_check(asset=keyframes, partitions_def=films, additional_ins={"shots": dg.AssetIn("shots")})
+@dg.asset_check(asset="keyframes", partitions_def=films, additional_ins={"shots": dg.AssetIn("shots")})
 def every_shot_has_keyframes(keyframes: pd.DataFrame, shots: pd.DataFrame) -> dg.AssetCheckResult:
     """Each shot of the film has at least one keyframe."""
     missing = sorted(set(shots["shot_index"]) - set(keyframes["shot_index"]))
     return dg.AssetCheckResult(passed=not missing, metadata={"shots": len(shots), "missing": str(missing[:20])})
 
 
-@dg.asset_check(asset=camera_language, partitions_def=films, additional_ins={"shots": dg.AssetIn("shots")})
+@dg.asset_check(asset="camera_language", partitions_def=films, additional_ins={"shots": dg.AssetIn("shots")})
 def every_shot_is_measured(camera_language: pd.DataFrame, shots: pd.DataFrame) -> dg.AssetCheckResult:
     """Each shot has a camera-language record with a movement and lighting measurement."""
     measured = camera_language.dropna(subset=["movement", "brightness"])
@@ -29,7 +28,7 @@ def every_shot_is_measured(camera_language: pd.DataFrame, shots: pd.DataFrame) -
     return dg.AssetCheckResult(passed=not missing, metadata={"shots": len(shots), "missing": str(missing[:20])})
 
 
-@dg.asset_check(asset=shots, partitions_def=films, additional_ins={"film_source": dg.AssetIn("film_source")})
+@dg.asset_check(asset="shots", partitions_def=films, additional_ins={"film_source": dg.AssetIn("film_source")})
 def shot_durations_sum_to_film(shots: pd.DataFrame, film_source: dict) -> dg.AssetCheckResult:
     """Shot durations add up to the film's duration within one frame, with no gap or overlap."""
     frame = 1.0 / float(film_source["frame_rate"])
@@ -42,7 +41,7 @@ def shot_durations_sum_to_film(shots: pd.DataFrame, film_source: dict) -> dg.Ass
     )
 
 
-@dg.asset_check(asset=reference_index, partitions_def=films, additional_ins={"shots": dg.AssetIn("shots")})
+@dg.asset_check(asset="reference_index", partitions_def=films, additional_ins={"shots": dg.AssetIn("shots")})
 def index_rows_match_shots(context: dg.AssetCheckExecutionContext, shots: pd.DataFrame, reference_index: ReferenceIndex) -> dg.AssetCheckResult:
     """The film's rows in LanceDB equal its shots, and no shot_id appears twice in the table."""
     film = context.partition_key

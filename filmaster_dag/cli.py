@@ -20,12 +20,18 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def ensure_dagster_home() -> Path:
-    """A persistent DAGSTER_HOME (dynamic partitions live there): ``$DAGSTER_HOME`` or ``.dagster_home``."""
-    home = Path(os.environ.get("DAGSTER_HOME") or (Path.cwd() / ".dagster_home")).resolve()
+    """A persistent DAGSTER_HOME (dynamic partitions and run history live there): ``$DAGSTER_HOME``,
+    else ``<project>/.dagster_home`` (absolute, whatever the current directory)."""
+    from .definitions import project_home
+
+    home = Path(os.environ.get("DAGSTER_HOME") or (project_home() / ".dagster_home")).expanduser().resolve()
     home.mkdir(parents=True, exist_ok=True)
-    src = REPO / "dagster.yaml"
-    if src.exists() and not (home / "dagster.yaml").exists():
-        (home / "dagster.yaml").write_text(src.read_text())
+    src, dst = REPO / "dagster.yaml", home / "dagster.yaml"
+    # a home set up by an earlier version gets the current settings (run monitoring, pools);
+    # a dagster.yaml the user wrote (without our header) is left alone
+    ours = not dst.exists() or dst.read_text().startswith(src.read_text().splitlines()[0]) if src.exists() else False
+    if ours and (not dst.exists() or dst.read_text() != src.read_text()):
+        dst.write_text(src.read_text())
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -38,56 +44,127 @@ def _console():
     return Console(width=max(shutil.get_terminal_size((200, 40)).columns, 160))
 
 
-def ingest(films_to_run: list[str] | None = None, log_level: str = "WARNING") -> dict[str, str]:
-    """Materialize the reference-library group for each film (in this process). Returns film -> status."""
+def _quiet_dagster(verbose: bool) -> None:
+    """Dagster's own loggers print each step failure's trace; the CLI prints one line instead."""
+    import logging
+    import warnings
+
+    level = logging.INFO if verbose else logging.CRITICAL
+    for name in ("dagster", "dagster.builtin"):
+        logging.getLogger(name).setLevel(level)
+    if not verbose:
+        import dagster as dg
+
+        warnings.filterwarnings("ignore", category=dg.BetaWarning)
+        warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+
+def _failure(result) -> tuple[str, str]:
+    """(one line, full trace) of a failed run: the film's own message, else the first step error."""
+    errors = [e.event_specific_data.error for e in result.all_events if e.is_step_failure and e.event_specific_data and e.event_specific_data.error]
+    if not errors:
+        return "failed", ""
+    lines = [e.message.strip().splitlines()[0] if e.message.strip() else e.cls_name for e in errors]
+    line = next((ln[ln.index("film '") :] for ln in lines if "film '" in ln), lines[0])
+    return line, "\n".join(e.to_string() for e in errors)
+
+
+def _run_tags() -> dict[str, str]:
+    try:
+        from .runs import run_tags
+    except ImportError:  # pragma: no cover - runs.py is part of the package
+        return {}
+    return run_tags()
+
+
+def ingest(films_to_run: list[str] | None = None, force: bool = False, verbose: bool = False) -> dict[str, str]:
+    """Materialize the reference-library group for each film, in this process, with progress bars.
+
+    With no films named, every inbox film the library does not already hold (same file hash) is
+    ingested; ``force`` re-ingests unchanged films too. Returns film -> status.
+    """
     import dagster as dg
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .assets.library import library_assets
     from .checks import library_checks
+    from .cinema import progress as film_progress
     from .definitions import build_resources
     from .partitions import films
 
     ensure_dagster_home()
+    _quiet_dagster(verbose)
     console = _console()
     resources = build_resources()
     inbox = resources["inbox"]
-    found = inbox.films()
-    targets = films_to_run or sorted(found)
+    scan = inbox.scan() if hasattr(inbox, "scan") else None
+    found = scan.films if scan is not None else inbox.films()
+    instance = dg.DagsterInstance.get()
+    reasons: dict[str, str] = {}
+    try:
+        from .runs import films_to_ingest, reap_dead_runs
+
+        reaped = reap_dead_runs(instance)
+        if reaped:
+            console.print(f"marked {len(reaped)} dead run(s) as failed and freed their slots: {', '.join(r[:8] for r in reaped)}")
+        if not films_to_run:
+            reasons = {film: reason for film, _sha, reason in films_to_ingest(instance, inbox, force=force)}
+    except ImportError:  # pragma: no cover
+        reasons = {f: "new" for f in found}
+    targets = films_to_run or sorted(reasons)
     unknown = [f for f in targets if f not in found]
+    statuses = {f: "FAILED: not in the inbox" for f in unknown}
     if unknown:
         console.print(f"[red]not in the inbox {inbox.root}: {', '.join(unknown)}[/red]; known: {', '.join(sorted(found))}")
-        targets = [f for f in targets if f in found]
-    statuses = {f: "FAILED: not in the inbox" for f in unknown}
-    instance = dg.DagsterInstance.get()
+    targets = [f for f in targets if f in found]
+    console.print(f"inbox: {inbox.root} ({len(found)} films); storage: {resources['store'].root}; DAGSTER_HOME: {os.environ['DAGSTER_HOME']}")
+    for path, why in (scan.skipped if scan is not None else []):
+        console.print(f"[yellow]skipped[/yellow] {path}: {why}")
+    held = sorted(set(found) - set(targets) - set(unknown))
+    if held and not films_to_run:
+        console.print(f"{len(held)} film(s) unchanged since their last ingest (use --force to redo): {', '.join(held)}")
+        statuses.update({f: "unchanged" for f in held})
     known = set(instance.get_dynamic_partitions(films.name))
     new = [f for f in targets if f not in known]
     if new:
         instance.add_dynamic_partitions(films.name, new)
-    console.print(f"inbox: {inbox.root} ({len(found)} films); storage: {resources['store'].root}; DAGSTER_HOME: {os.environ['DAGSTER_HOME']}")
-    for film in targets:
-        t0 = time.perf_counter()
-        result = dg.materialize(
-            [*library_assets, *library_checks],
-            partition_key=film,
-            instance=instance,
-            resources=resources,
-            raise_on_error=False,
-            tags={"filmaster/source": "cli"},
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        )
-        took = time.perf_counter() - t0
-        if result.success:
-            statuses[film] = f"ok ({took:.1f} s)"
-            console.print(f"[green]✓[/green] {film} ({took:.1f} s)")
-        else:
-            failures = [e.event_specific_data.error.message.strip().splitlines()[0] for e in result.all_events if e.is_step_failure and e.event_specific_data and e.event_specific_data.error]
-            message = failures[0] if failures else "failed"
-            for line in failures:  # dagster prefixes the step; keep the film's own message
-                if "film '" in line:
-                    message = line[line.index("film '"):]
-                    break
-            statuses[film] = f"FAILED: {message}"
-            console.print(f"[red]✗ {message}[/red]")
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stage]}"), TimeElapsedColumn()]
+    with Progress(*columns, console=console, transient=False, disable=not targets) as bars:
+        for n, film in enumerate(targets, 1):
+            task = bars.add_task(f"[{n}/{len(targets)}] {film}", total=None, stage="starting")
+
+            def show(event, task=task, film=film) -> None:
+                if event.film != film:
+                    return
+                if event.total:
+                    bars.update(task, total=event.total, completed=event.done or 0, stage=f"{event.stage} (frames)")
+                else:
+                    bars.update(task, stage=event.stage)
+
+            t0 = time.perf_counter()
+            with film_progress.listening(show):
+                result = dg.materialize(
+                    [*library_assets, *library_checks],
+                    partition_key=film,
+                    instance=instance,
+                    resources=resources,
+                    raise_on_error=False,
+                    tags={"filmaster/source": "cli", **_run_tags()},
+                    # the full log (traces included) is in the run's event log either way
+                    run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+                )
+            took = time.perf_counter() - t0
+            if result.success:
+                statuses[film] = f"ok ({took:.1f} s)"
+                bars.update(task, stage=f"[green]done[/green] in {took:.1f} s")
+                bars.console.print(f"[green]✓[/green] {film} ({took:.1f} s)", highlight=False)
+            else:
+                line, trace = _failure(result)
+                statuses[film] = f"FAILED: {line}"
+                bars.update(task, stage="[red]failed[/red]")
+                bars.console.print(f"[red]✗ {line}[/red]", markup=True, highlight=False, soft_wrap=True)
+                if verbose and trace:
+                    bars.console.print(trace, markup=False, highlight=False)
     return statuses
 
 
@@ -101,7 +178,8 @@ def library_table(statuses: dict[str, str] | None = None) -> None:
     index = resources["reference_index"].open()
     rows = index.filter(None, None)
     seqs = index.filter(None, None, table="sequences")
-    table = Table(title=f"Reference library ({resources['reference_index'].uri})")
+    _console().print(f"library: {resources['reference_index'].uri}", soft_wrap=True, highlight=False)
+    table = Table(title="Reference library")
     for col in ("film", "shots", "cuts", "gradual", "ASL s", "top movements", "top scales", "sequences", "vectors", "status"):
         table.add_column(col)
     films = sorted(set(rows["film"] if len(rows) else []) | set(statuses or {}))
@@ -153,8 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="filmaster", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="ingest the inbox films and print the library")
+    p_demo = sub.choices["demo"]
     p_ingest = sub.add_parser("ingest", help="ingest films (slugs) from the inbox")
-    p_ingest.add_argument("films", nargs="*")
+    p_ingest.add_argument("films", nargs="*", help="film slugs (default: every inbox film the library does not hold yet)")
+    for p in (p_demo, p_ingest):
+        p.add_argument("--force", action="store_true", help="re-ingest films whose file is unchanged")
+        p.add_argument("-v", "--verbose", action="store_true", help="Dagster's log and full traces of failures")
     sub.add_parser("library", help="print the library summary")
     p_search = sub.add_parser("search", help="full-text search over shot descriptions")
     p_search.add_argument("text")
@@ -165,9 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command in ("demo", "ingest"):
-        statuses = ingest(getattr(args, "films", None) or None)
+        statuses = ingest(getattr(args, "films", None) or None, force=args.force, verbose=args.verbose)
         library_table(statuses)
-        return 0 if all(s.startswith("ok") for s in statuses.values()) else 1
+        return 0 if all(s.startswith("ok") or s == "unchanged" for s in statuses.values()) else 1
     if args.command == "library":
         ensure_dagster_home()
         library_table()

@@ -7,7 +7,9 @@ from .resources.index import ReferenceIndex
 library_job = dg.define_asset_job(
     "reference_library_job",
     selection=dg.AssetSelection.groups("reference_library"),
-    description="Ingest one film into the reference library: probe, shots, keyframes, camera language, rhythm, sequences, embeddings, index.",
+    description="Ingest one film into the reference library: probe, decode pass (shots, frame signals, keyframe candidates), "
+    "keyframes, camera language, rhythm, sequences, embeddings, index. Runs in one process: see definitions.py.",
+    executor_def=dg.in_process_executor,
 )
 
 

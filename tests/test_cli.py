@@ -32,6 +32,10 @@ def test_ingest_library_and_search(tmp_path, media):
     assert ingest.returncode == 1, out + ingest.stderr  # one film failed, so the command says so
     assert "✓ chaplin-single-shot" in out
     assert "film 'corrupt-reel'" in out and "corrupt reel.mp4" in out and "remove it from the inbox" in out
+    # the bad film's error is one line, once, with no Dagster stack trace
+    everything = out + ingest.stderr
+    assert "Traceback" not in everything and everything.count("✗ film 'corrupt-reel' (corrupt reel.mp4)") == 1 and not ingest.stderr.strip()
+    assert "frames" in out or "done" in out  # progress per film and stage
     assert "chaplin-single-shot │ 1 " in out  # one shot in the library table
     assert (tmp_path / "home" / "dagster.yaml").exists()  # persistent instance, partitions kept
 
@@ -40,6 +44,21 @@ def test_ingest_library_and_search(tmp_path, media):
 
     again = run_cli("ingest", "chaplin-single-shot", env=env)
     assert again.returncode == 0 and again.stdout.count("chaplin-single-shot │ 1 ") == 1
+
+    # The demo skips what the library already holds (same file hash), whichever path ingested it.
+    (inbox / "corrupt reel.mp4").unlink()
+    demo = run_cli("demo", env=env)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "unchanged since their last ingest" in demo.stdout and "✓ chaplin-single-shot" not in demo.stdout
+
+    # The storage root is absolute: from another folder the library is the same one, and nothing is created there.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    library = subprocess.run(
+        [sys.executable, "-m", "filmaster_dag.cli", "library"], env=env, cwd=elsewhere, capture_output=True, text=True, timeout=600
+    )
+    assert library.returncode == 0 and "chaplin-single-shot │ 1 " in library.stdout
+    assert str(tmp_path / "data") in library.stdout.replace("\n", "") and not list(elsewhere.iterdir())
 
     unknown = run_cli("ingest", "no-such-film", env=env)
     assert unknown.returncode == 1 and "not in the inbox" in unknown.stdout

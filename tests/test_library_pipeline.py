@@ -12,8 +12,11 @@ import dagster as dg
 import numpy as np
 import pytest
 
+import pandas as pd
+
 from filmaster_dag.assets.library import library_assets
 from filmaster_dag.checks import library_checks
+from filmaster_dag.cinema.records import stage_columns
 from filmaster_dag.definitions import build_definitions, build_resources, defs
 from filmaster_dag.partitions import films
 from filmaster_dag.resources.inbox import FilmInbox, film_slug
@@ -51,7 +54,14 @@ def run_film(instance, resources, film: str) -> dg.ExecuteInProcessResult:
 
 
 def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
-    return [e.event_specific_data.error.message for e in result.all_events if e.is_step_failure]
+    """Each failed step's own description (the film's one line), else its error message."""
+    out = []
+    for e in result.all_events:
+        if e.is_step_failure:
+            data = e.event_specific_data
+            described = getattr(getattr(data, "user_failure_data", None), "description", None)
+            out.append(described or data.error.message)
+    return out
 
 
 def test_definitions_load():
@@ -93,9 +103,29 @@ def test_two_films_materialize_index_and_query(tmp_path, inbox, instance):
     assert store.exists("library", CHAPLIN_KEY, "contact_sheet.jpg")
     assert store.list("library", CHAPLIN_KEY, "keyframes")
     # Without CLIP weights: no vectors at all, and the asset says why.
-    assert chaplin_rows["vector"].isna().all() if "vector" in chaplin_rows else True
-    mat = results[CHAPLIN_KEY].asset_materializations_for_node("shot_embeddings")[0]
-    assert mat.metadata["status"].value == "no vectors"
+    assert index.film_rows(CHAPLIN_KEY, with_vector=True)["vector"].isna().all()
+    mat = next(m for m in results[CHAPLIN_KEY].get_asset_materialization_events() if m.asset_key.to_user_string() == "shot_embeddings")
+    assert mat.materialization.metadata["status"].value == "no vectors"
+
+    # Each table is stored once, as Parquet/JSON at library/<film>/<asset>, readable without Dagster; nothing pickled.
+    folder = tmp_path / "data" / "library" / CHAPLIN_KEY
+    for name in ("film_source.json", "shots.parquet", "frame_signals.parquet", "keyframe_candidates.parquet", "keyframes.parquet",
+                 "camera_language.parquet", "film_rhythm.json", "reference_sequences.parquet", "shot_embeddings.parquet",
+                 "reference_index.json"):
+        assert (folder / name).is_file(), name
+    assert not (tmp_path / "data" / "dagster_io").exists()
+    assert json.loads((folder / "film_source.json").read_text())["path"].endswith(CHAPLIN.name)
+    shots_table = pd.read_parquet(folder / "shots.parquet")
+    assert list(shots_table.columns) == stage_columns("shots") and len(shots_table) == 1
+    signals = pd.read_parquet(folder / "frame_signals.parquet")
+    assert len(signals) == json.loads((folder / "film_source.json").read_text())["frame_count"]
+    assert {"dx", "zoom", "brightness"} <= set(signals.columns) and any(c.startswith("cut_") for c in signals.columns)
+    candidates = pd.read_parquet(folder / "keyframe_candidates.parquet")
+    kept = candidates["jpeg"].notna()
+    assert 0 < kept.sum() <= 3 < len(candidates)  # only what keyframe choice can pick keeps its picture
+    assert set(candidates.loc[kept, "frame"]) == set(pd.read_parquet(folder / "keyframes.parquet")["frame"])
+    source_mat = next(m for m in results[CHAPLIN_KEY].get_asset_materialization_events() if m.asset_key.to_user_string() == "film_source")
+    assert source_mat.materialization.metadata["source_path"].value.endswith(CHAPLIN.name)  # not the IO manager's path
 
 
 def test_bad_film_fails_alone_and_reruns_converge(tmp_path, inbox, instance):
@@ -119,10 +149,12 @@ def test_bad_film_fails_alone_and_reruns_converge(tmp_path, inbox, instance):
     assert index.table_version == version
 
     # Re-running the good film converges: same rows, no duplicates, an older version kept.
-    assert run_film(instance, resources, SINTEL_KEY).success
+    rerun = run_film(instance, resources, SINTEL_KEY)
+    assert rerun.success
     again = index.film_rows(SINTEL_KEY)
     assert sorted(again["shot_id"]) == sorted(before["shot_id"]) and index.duplicate_shot_ids().empty
-    assert index.table_version >= version and len(index.versions()) >= 2  # older versions kept
+    assert index.table_version == version and len(index.versions()) >= 2  # an unchanged film commits nothing
+    assert rerun.output_for_node("reference_index")["unchanged"] is True
     assert len(index.read_version(index.versions()[0]["version"])) == 0  # the empty table, time travel
 
     # Leftovers of a run killed midway (a stale keyframe, a half-written temp file) are cleaned up.
@@ -161,6 +193,63 @@ def test_single_asset_rematerializes_from_stored_upstream(tmp_path, inbox, insta
     assert [m.asset_key.to_user_string() for m in result.get_asset_materialization_events()] == ["camera_language"]
 
 
+def test_an_unexpected_error_ends_in_the_films_one_line(tmp_path, inbox, instance, monkeypatch):
+    """A bug (not a bad file) in one step still fails only that film, with the film, the file and what to do."""
+    from filmaster_dag.cinema import library as lib
+
+    resources = build_resources(root=str(tmp_path / "data"), inbox=str(inbox))
+    assert run_film(instance, resources, CHAPLIN_KEY).success
+
+    def broken(*args, **kwargs):
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+
+    monkeypatch.setattr(lib, "measure_camera_language", broken)
+    result = dg.materialize(
+        library_assets, selection="camera_language", partition_key=CHAPLIN_KEY, instance=instance, resources=resources, raise_on_error=False
+    )
+    assert not result.success
+    [message] = failure_messages(result)
+    line = message.splitlines()[0]
+    assert line.startswith(f"film '{CHAPLIN_KEY}' ({CHAPLIN.name}): unexpected error in camera_language (TypeError: unsupported operand")
+    assert f"filmaster ingest --verbose {CHAPLIN_KEY}" in line
+
+
+@pytest.mark.slow
+def test_same_tables_from_every_path(tmp_path, media, instance):
+    """The CLI's materialize, the job as the sensor/UI launches it, and a subset materialized alone give identical tables."""
+    from .conftest import BBB_60
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    os.symlink(BBB_60, inbox / BBB_60.name)
+    film = "big-buck-bunny-0-60s"
+    tables: dict[str, dict[str, pd.DataFrame]] = {}
+    for path in ("cli", "job", "subset"):
+        root = tmp_path / path
+        resources = build_resources(root=str(root), inbox=str(inbox))
+        if path == "cli":
+            assert run_film(instance, resources, film).success
+        elif path == "job":
+            job = build_definitions(root=str(root), inbox=str(inbox)).get_job_def("reference_library_job")
+            assert job.execute_in_process(partition_key=film, instance=instance).success
+        else:
+            assets = dg.materialize(library_assets, selection="film_source", partition_key=film, instance=instance, resources=resources)
+            assert assets.success
+            subset = dg.materialize(
+                library_assets, selection="shots,frame_signals,keyframe_candidates,keyframes,camera_language", partition_key=film,
+                instance=instance, resources=resources,
+            )
+            assert subset.success
+        folder = root / "library" / film
+        tables[path] = {name: pd.read_parquet(folder / f"{name}.parquet") for name in ("shots", "keyframes", "camera_language")}
+        tables[path]["keyframes"] = tables[path]["keyframes"].drop(columns=["path"])
+    for path in ("job", "subset"):
+        for name, table in tables["cli"].items():
+            pd.testing.assert_frame_equal(tables[path][name], table, obj=f"{name} via {path}")
+    scales = tables["cli"]["camera_language"]["shot_scale"]
+    assert (scales != "unknown").any()
+
+
 def test_inbox_sensor_adds_partitions_and_reruns_changed_files(tmp_path, inbox, instance):
     resources = {"inbox": FilmInbox(folder=str(inbox))}
     ctx = dg.build_sensor_context(instance=instance, resources=resources, definitions=defs)
@@ -197,14 +286,14 @@ def test_clip_embeddings_through_real_loading_code(tmp_path, inbox, instance):
     open_clip.add_model_config(str(config))
     model, _, _ = open_clip.create_model_and_transforms("filmaster-test-clip")
     torch.save(model.state_dict(), tmp_path / "clip.pt")
-    from filmaster_dag.resources.embedder import ShotEmbedder
+    from filmaster_dag.resources.embedder import OpenClipEmbedder
     from filmaster_dag.resources.index import ReferenceIndex
 
     root = str(tmp_path / "data")
     resources = build_resources(
         root=root,
         inbox=str(inbox),
-        embedder=ShotEmbedder(model_name="filmaster-test-clip", pretrained=str(tmp_path / "clip.pt"), model_config_path=str(config)),
+        embedder=OpenClipEmbedder(model_name="filmaster-test-clip", pretrained=str(tmp_path / "clip.pt"), model_config_path=str(config)),
         reference_index=ReferenceIndex(uri=f"{root}/library/lancedb", vector_dim=32),
     )
     result = run_film(instance, resources, SINTEL_KEY)
@@ -220,6 +309,8 @@ def test_clip_embeddings_through_real_loading_code(tmp_path, inbox, instance):
 
 KILLABLE_RUN = """
 import sys, dagster as dg
+import pandas as pd
+
 from filmaster_dag.assets.library import library_assets
 from filmaster_dag.definitions import build_resources
 from filmaster_dag.partitions import films

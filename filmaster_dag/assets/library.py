@@ -1,13 +1,20 @@
 """Reference library assets: one partition per film, from the source file to the LanceDB index.
 
-Thin Dagster wiring over :mod:`filmaster_dag.cinema.library`. Media (frames, keyframes, contact
-sheets, per-frame signals) go to the MediaStore under ``library/<film>/``; the assets return
-small tables that the IO manager persists, plus metadata for the UI.
+Thin Dagster wiring over :mod:`filmaster_dag.cinema.library`. Every table is returned to the
+table IO manager, which stores it once as ``library/<film>/<asset>.parquet|json``; media
+(keyframes, contact sheets) are files in the MediaStore under ``library/<film>/`` whose paths the
+tables hold. Every failure of a film, expected or not, ends in one line naming the film, the
+file, the problem and the fix (:func:`film_errors`).
 """
 
 
 import base64
+import contextlib
+import json
 import time
+import traceback
+from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -15,6 +22,8 @@ import pandas as pd
 from ..cinema import keyframes as kf
 from ..cinema import library as lib
 from ..cinema.media import FilmError, FilmProbe, probe
+from ..cinema.progress import report
+from ..cinema.vocabulary import GRADUAL_KINDS, TransitionIn
 from ..partitions import films
 from ..resources.detection import ShotDetection
 from ..resources.embedder import ShotEmbedder
@@ -23,46 +32,72 @@ from ..resources.index import ReferenceIndex
 from ..resources.storage import MediaStore
 
 GROUP = "reference_library"
+LIBRARY = "library"
 
 
-def _film_failure(err: FilmError, film: str) -> dg.Failure:
-    """The film's one-line error (film, file name, problem, fix) as this partition's failure."""
-    if err.film != film:
-        err = FilmError(err.path, err.problem, err.fix, film)
-    return dg.Failure(description=str(err), allow_retries=False)
+def _source_file(store: MediaStore, film: str) -> str:
+    """The film's file as ``film_source`` recorded it (empty when it never got that far)."""
+    try:
+        return str(store.read_json(LIBRARY, film, "film_source.json").get("path", ""))
+    except Exception:
+        return ""
+
+
+def one_line(err: BaseException, film: str, step: str, file: str = "") -> str:
+    """Any error of a film's step as the one-line message: film, file, problem, fix."""
+    if isinstance(err, FilmError):
+        return str(FilmError(err.path, err.problem, err.fix, film))
+    if isinstance(err, dg.Failure) and err.description and err.description.startswith("film '"):
+        return err.description.splitlines()[0]
+    detail = (str(err).strip().splitlines() or [""])[0][:300]
+    problem = f"unexpected error in {step} ({type(err).__name__}{': ' + detail if detail else ''})"
+    fix = f"re-run with `filmaster ingest --verbose {film}` for the full trace (also in the run's log) and report it if it persists"
+    return str(FilmError(file or film, problem, fix, film))
+
+
+@contextlib.contextmanager
+def film_errors(context: dg.AssetExecutionContext, store: MediaStore, file: str = "") -> Iterator[None]:
+    """Turn every exception of a film's step into that partition's one-line failure.
+
+    The full trace stays in the run's log (and the raised chain); the Failure's description is
+    the single line the CLI and the UI show.
+    """
+    film = context.partition_key
+    try:
+        yield
+    except Exception as err:
+        step = context.op_execution_context.op.name
+        line = one_line(err, film, step, file or _source_file(store, film))
+        if not isinstance(err, FilmError):
+            context.log.debug("".join(traceback.format_exception(err)))
+        raise dg.Failure(description=line, allow_retries=False) from err
 
 
 def _md_table(df: pd.DataFrame, limit: int = 20) -> dg.MetadataValue:
     return dg.MetadataValue.md(df.head(limit).to_markdown(index=False))
 
 
-def _source(film_source: dict) -> tuple[str, FilmProbe]:
-    """Path and probe of a film as recorded by ``film_source`` (no re-probe)."""
-    return film_source["path"], film_source["_probe"]
+def _jpeg_md(jpeg: bytes, alt: str) -> dg.MetadataValue:
+    return dg.MetadataValue.md(f"![{alt}](data:image/jpeg;base64,{base64.b64encode(jpeg).decode()})")
 
 
-@dg.asset(
-    partitions_def=films,
-    group_name=GROUP,
-    kinds={"python", "pyav"},
-)
+@dg.asset(partitions_def=films, group_name=GROUP, kinds={"python", "pyav"})
 def film_source(context: dg.AssetExecutionContext, inbox: FilmInbox, store: MediaStore) -> dict:
     """The film file as the container describes it, probed with PyAV: container, codecs, size,
     display aspect, rotation, frame rate (constant or variable), duration, frame count, audio
     streams, file size and sha256. Fails its own partition with a one-line message for empty,
     truncated, non-video or audio-only files."""
     film = context.partition_key
-    path = inbox.path_for(film)
-    try:
+    report(film, "probing")
+    with film_errors(context, store):
+        path = inbox.path_for(film)
+    with film_errors(context, store, str(path)):
+        stat = path.stat()  # before hashing: a later change of the file shows as a newer stat
         info = probe(path, film)
-    except FilmError as err:
-        raise _film_failure(err, film) from err
-    record = info.to_record()
-    swept = store.sweep_partials("library", film)
-    store.write_json(record, "library", film, "source.json")
+    swept = store.sweep_partials(LIBRARY, film)
     context.add_output_metadata(
         {
-            "path": dg.MetadataValue.path(str(path)),
+            "source_path": dg.MetadataValue.path(str(path)),
             "container": info.container,
             "video_codec": info.video_codec,
             "resolution": f"{info.display_width}x{info.display_height}",
@@ -77,32 +112,49 @@ def film_source(context: dg.AssetExecutionContext, inbox: FilmInbox, store: Medi
             "partial_files_swept": swept,
         }
     )
-    return {**record, "_probe": info}
+    return {**info.to_record(), "source_size": stat.st_size, "source_mtime_ns": stat.st_mtime_ns}
 
 
-@dg.asset(partitions_def=films, group_name=GROUP, kinds={"python", "scenedetect"})
-def shots(context: dg.AssetExecutionContext, film_source: dict, detection: ShotDetection, store: MediaStore) -> pd.DataFrame:
-    """Shot boundaries with exact frame indices and times, each boundary's kind (cut, dissolve,
-    fade) and confidence. This asset decodes the film exactly once and feeds every frame analyser
-    from that pass: the shot detector, the per-frame camera signals (motion, colour, sharpness)
-    and the keyframe candidates, which are stored for ``keyframes`` and ``camera_language``."""
+@dg.multi_asset(
+    partitions_def=films,
+    group_name=GROUP,
+    outs={
+        "shots": dg.AssetOut(
+            kinds={"python", "scenedetect"},
+            description="Shot boundaries with exact frame indices and times, each boundary's kind (cut, dissolve, fade) and "
+            "confidence, and the frames of each shot outside any transition.",
+        ),
+        "frame_signals": dg.AssetOut(
+            kinds={"python", "opencv"},
+            description="One row per decoded frame: camera motion (content dx/dy, zoom, roll, RANSAC inlier ratio), motion "
+            "energy, light and colour, sharpness, and the shot detector's per-frame scores (cut_*).",
+        ),
+        "keyframe_candidates": dg.AssetOut(
+            kinds={"python"},
+            description="Frames sampled twice a second with their sharpness and brightness; the JPEG is kept only for the "
+            "candidates keyframe choice can pick.",
+        ),
+    },
+)
+def decode_pass(context: dg.AssetExecutionContext, film_source: dict, detection: ShotDetection, store: MediaStore):
+    """The film decoded exactly once, feeding every frame analyser: the shot detector, the
+    per-frame camera signals and the keyframe candidates."""
     film = context.partition_key
-    path, info = _source(film_source)
-    try:
-        pictures = lib.analyse_pictures(path, film, info, detection.config(), detection.analysis_width)
-    except FilmError as err:
-        raise _film_failure(err, film) from err
-    store.write_table(pictures.signals, "library", film, "signals.parquet")
-    store.write_table(pictures.candidates, "library", film, "keyframe_candidates.parquet")
-    store.write_table(pictures.shots, "library", film, "shots.parquet")
-    df = pictures.shots
-    d = pictures.decode
-    context.add_output_metadata(
-        {
+    with film_errors(context, store, film_source["path"]):
+        info = FilmProbe.from_record(film_source)
+        report(film, "decoding", 0, info.frame_count)
+        pictures = lib.analyse_pictures(
+            film_source["path"], film, info, detection.config(), detection.analysis_width, detection.transition_network()
+        )
+    df, d = pictures.shots, pictures.decode
+    yield dg.Output(
+        df,
+        "shots",
+        metadata={
             "shot_count": len(df),
             "cuts": int((df["transition_in"] == "cut").sum()),
-            "gradual_transitions": int(df["transition_in"].isin(["dissolve", "fade"]).sum()),
-            "opens_with_fade_in": bool(df["transition_in"].iloc[0] == "fade_in"),
+            "gradual_transitions": int(df["transition_in"].isin(GRADUAL_KINDS).sum()),
+            "opens_with_fade_in": bool(len(df) and df["transition_in"].iloc[0] == TransitionIn.FADE_IN),
             "detector": detection.detector,
             "frames_decoded": d.frame_count,
             "decode_pass_s": round(d.wall_seconds, 3),
@@ -110,40 +162,39 @@ def shots(context: dg.AssetExecutionContext, film_source: dict, detection: ShotD
             "film_s_per_wall_s": round(d.duration_s / max(d.wall_seconds, 1e-9), 1),
             "notes": "; ".join(d.notes) or "none",
             "preview": _md_table(df[["shot_index", "start_frame", "end_frame", "start_s", "duration_s", "transition_in", "transition_in_confidence"]]),
-        }
+        },
     )
-    return df
+    yield dg.Output(pictures.signals, "frame_signals", metadata={"frames": len(pictures.signals), "columns": dg.MetadataValue.json(list(pictures.signals.columns))})
+    kept = int(pictures.candidates["jpeg"].notna().sum())
+    yield dg.Output(pictures.candidates, "keyframe_candidates", metadata={"candidates": len(pictures.candidates), "pictures_kept": kept})
 
 
 @dg.asset(partitions_def=films, group_name=GROUP, kinds={"python", "opencv"})
-def keyframes(context: dg.AssetExecutionContext, film_source: dict, shots: pd.DataFrame, store: MediaStore) -> pd.DataFrame:
+def keyframes(
+    context: dg.AssetExecutionContext, film_source: dict, shots: pd.DataFrame, keyframe_candidates: pd.DataFrame, store: MediaStore
+) -> pd.DataFrame:
     """Up to three sharp, representative keyframes per shot (never inside a transition, never a
     black or motion-blurred frame when a better one exists) as JPEGs in the MediaStore, and a
     contact sheet of the film (one tile per shot) shown here."""
     film = context.partition_key
-    path, info = _source(film_source)
-    candidates = store.read_table("library", film, "keyframe_candidates.parquet")
-    table, missing = lib.choose_keyframes(shots, candidates, path=path, film=film, probe=info)
-    keep = set()
-    paths = []
-    for r in table.itertuples(index=False):
-        name = f"shot{r.shot_index:04d}_{r.rank}_f{r.frame:06d}.jpg"
-        keep.add(name)
-        paths.append(store.write_bytes(bytes(r.jpeg), "library", film, "keyframes", name))
-    for stale in set(store.list("library", film, "keyframes")) - keep:
-        store.remove("library", film, "keyframes", stale)
-    table = table.assign(path=paths)
-    prim = table[table["primary"]].merge(shots[["shot_index", "start_s"]], on="shot_index")
-    sheet = kf.contact_sheet([(f"#{r.shot_index} {r.start_s:.2f}s", bytes(r.jpeg)) for r in prim.itertuples()])
-    sheet_path = store.write_bytes(sheet, "library", film, "contact_sheet.jpg")
-    small = kf.contact_sheet([(f"#{r.shot_index}", bytes(r.jpeg)) for r in prim.itertuples()], columns=6, thumb_width=120)
+    report(film, "keyframes")
+    with film_errors(context, store, film_source["path"]):
+        info = FilmProbe.from_record(film_source)
+        table, missing = lib.choose_keyframes(shots, keyframe_candidates, path=film_source["path"], film=film, probe=info)
+        files = {f"shot{r.shot_index:04d}_{r.rank}_f{r.frame:06d}.jpg": bytes(r.jpeg) for r in table.itertuples(index=False)}
+        folder = store.replace_folder(files, LIBRARY, film, "keyframes")
+        table = table.assign(path=[store.uri(*folder, name) for name in files])
+        prim = table[table["primary"]].merge(shots[["shot_index", "start_s"]], on="shot_index")
+        sheet = kf.contact_sheet([(f"#{r.shot_index} {r.start_s:.2f}s", bytes(r.jpeg)) for r in prim.itertuples()])
+        sheet_path = store.write_bytes(sheet, LIBRARY, film, "contact_sheet.jpg")
+        small = kf.contact_sheet([(f"#{r.shot_index}", bytes(r.jpeg)) for r in prim.itertuples()], columns=6, thumb_width=120)
     context.add_output_metadata(
         {
             "keyframe_count": len(table),
             "shots_with_keyframes": int(table["shot_index"].nunique()),
             "shots_without_keyframes": len(missing),
             "contact_sheet_path": dg.MetadataValue.path(sheet_path),
-            "contact_sheet": dg.MetadataValue.md(f"![contact sheet](data:image/jpeg;base64,{base64.b64encode(small).decode()})"),
+            "contact_sheet": _jpeg_md(small, "contact sheet"),
         }
     )
     return table.drop(columns=["jpeg"])
@@ -155,23 +206,29 @@ def _keyframe_jpegs(store: MediaStore, keyframes: pd.DataFrame) -> pd.DataFrame:
 
 
 @dg.asset(partitions_def=films, group_name=GROUP, kinds={"python", "opencv"})
-def camera_language(context: dg.AssetExecutionContext, shots: pd.DataFrame, keyframes: pd.DataFrame, store: MediaStore) -> pd.DataFrame:
+def camera_language(
+    context: dg.AssetExecutionContext, shots: pd.DataFrame, frame_signals: pd.DataFrame, keyframes: pd.DataFrame, store: MediaStore
+) -> pd.DataFrame:
     """Per shot, measured from pixels: camera movement (static, pan, tilt, push-in, pull-out,
     handheld, complex) with speed, shot scale from detected faces and people, lighting key,
     brightness, contrast, saturation, colour temperature, a small palette, and motion energy."""
-    film = context.partition_key
-    signals = store.read_table("library", film, "signals.parquet")
-    df = lib.measure_camera_language(shots, signals, _keyframe_jpegs(store, keyframes))
-    store.write_table(df, "library", film, "camera_language.parquet")
+    report(context.partition_key, "camera language")
+    with film_errors(context, store):
+        df = lib.measure_camera_language(shots, frame_signals, _keyframe_jpegs(store, keyframes))
     context.add_output_metadata(
         {
             "shots_measured": len(df),
             "movements": dg.MetadataValue.json(df["movement"].value_counts().to_dict()),
             "shot_scales": dg.MetadataValue.json(df["shot_scale"].value_counts().to_dict()),
-            "preview": _md_table(df[[c for c in ("shot_index", "movement", "movement_speed", "shot_scale", "lighting_key", "colour_temperature_k") if c in df]]),
+            "preview": _md_table(df[["shot_index", "movement", "movement_speed", "shot_scale", "lighting_key", "colour_temperature_k"]]),
         }
     )
     return df
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Table rows as JSON-ready records (NaN -> null)."""
+    return json.loads(df.to_json(orient="records"))
 
 
 @dg.asset(partitions_def=films, group_name=GROUP, kinds={"python", "librosa"})
@@ -180,23 +237,10 @@ def film_rhythm(context: dg.AssetExecutionContext, film_source: dict, shots: pd.
     soundtrack (librosa) the tempo, beat times, per-shot onset strength and loudness, and the
     fraction of cuts that land on a beat."""
     film = context.partition_key
-    path, _ = _source(film_source)
-    try:
-        soundtrack = lib.analyse_soundtrack(path, film)
-    except FilmError as err:
-        raise _film_failure(err, film) from err
-    result = lib.measure_rhythm(shots, film_source["duration_s"], soundtrack)
-    summary = {
-        **result.stats.__dict__,
-        "tempo_bpm": result.tempo_bpm,
-        "beat_count": len(result.beat_times_s),
-        "beat_times_s": result.beat_times_s,
-        "cuts_on_beat_fraction": result.cuts_on_beat_fraction,
-        "cut_beat_offsets_s": result.cut_beat_offsets_s,
-        "has_audio": result.has_audio,
-    }
-    store.write_json(summary, "library", film, "rhythm.json")
-    store.write_table(result.per_shot, "library", film, "rhythm_per_shot.parquet")
+    report(film, "rhythm")
+    with film_errors(context, store, film_source["path"]):
+        soundtrack = lib.analyse_soundtrack(film_source["path"], film)
+        result = lib.measure_rhythm(shots, film_source["duration_s"], soundtrack)
     context.add_output_metadata(
         {
             "average_shot_length_s": round(result.stats.average_shot_length_s, 3),
@@ -207,7 +251,16 @@ def film_rhythm(context: dg.AssetExecutionContext, film_source: dict, shots: pd.
             "has_audio": result.has_audio,
         }
     )
-    return {**summary, "per_shot": result.per_shot}
+    return {
+        **result.stats.__dict__,
+        "tempo_bpm": result.tempo_bpm,
+        "beat_count": len(result.beat_times_s),
+        "beat_times_s": result.beat_times_s,
+        "cuts_on_beat_fraction": result.cuts_on_beat_fraction,
+        "cut_beat_offsets_s": result.cut_beat_offsets_s,
+        "has_audio": result.has_audio,
+        "per_shot": _records(result.per_shot),
+    }
 
 
 @dg.asset(partitions_def=films, group_name=GROUP, kinds={"python"})
@@ -218,8 +271,9 @@ def reference_sequences(
     chain (e.g. wide static -> medium pan_right -> close_up static): the units the planner
     retrieves per scene."""
     film = context.partition_key
-    seqs = lib.build_sequences(film, shots, camera_language, _keyframe_jpegs(store, keyframes[keyframes["primary"]]))
-    store.write_table(seqs, "library", film, "sequences.parquet")
+    report(film, "sequences")
+    with film_errors(context, store):
+        seqs = lib.build_sequences(film, shots, camera_language, _keyframe_jpegs(store, keyframes[keyframes["primary"]]))
     context.add_output_metadata(
         {
             "sequence_count": len(seqs),
@@ -235,15 +289,16 @@ def shot_embeddings(context: dg.AssetExecutionContext, keyframes: pd.DataFrame, 
     shot. With no real weights configured this writes no vectors and says so: random vectors
     must never pass as semantic ones."""
     film = context.partition_key
+    empty = pd.DataFrame({"shot_index": pd.Series(dtype="int64"), "vector": pd.Series(dtype="object")})
     if not embedder.available:
-        store.remove("library", film, "embeddings.parquet")
         context.add_output_metadata({"status": "no vectors", "reason": embedder.why_unavailable, "vectors": 0})
-        return pd.DataFrame({"shot_index": pd.Series(dtype="int64"), "vector": pd.Series(dtype="object")})
-    primary = _keyframe_jpegs(store, keyframes[keyframes["primary"]])
-    t0 = time.perf_counter()
-    vectors = embedder.embed_images([kf.decode_jpeg_rgb(bytes(j)) for j in primary["jpeg"]])
-    df = pd.DataFrame({"shot_index": primary["shot_index"].to_numpy(), "vector": list(vectors)})
-    store.write_table(df.assign(vector=[v.tolist() for v in vectors]), "library", film, "embeddings.parquet")
+        return empty
+    report(film, "embeddings")
+    with film_errors(context, store):
+        primary = _keyframe_jpegs(store, keyframes[keyframes["primary"]])
+        t0 = time.perf_counter()
+        vectors = embedder.embed_images([kf.decode_jpeg_rgb(bytes(j)) for j in primary["jpeg"]])
+    df = pd.DataFrame({"shot_index": primary["shot_index"].to_numpy(), "vector": [v.tolist() for v in vectors]})
     context.add_output_metadata(
         {
             "status": "embedded",
@@ -267,35 +322,44 @@ def reference_index(
     reference_sequences: pd.DataFrame,
     shot_embeddings: pd.DataFrame,
     reference_index: ReferenceIndex,
+    store: MediaStore,
 ) -> dict:
     """The film's rows in the LanceDB ``shots`` and ``sequences`` tables: every measurement, a
     plain-language description, and the CLIP vector when real weights are configured. Upserted
-    with ``merge_insert`` keyed by ``shot_id``, replacing exactly this film's rows."""
+    with ``merge_insert`` keyed by ``shot_id``, replacing exactly this film's rows; an unchanged
+    film commits nothing."""
     film = context.partition_key
-    rows = lib.shot_records(shots, camera_language, film_rhythm["per_shot"])
-    primary = keyframes[keyframes["primary"]].set_index("shot_index")["path"]
-    rows["keyframe_path"] = rows["shot_index"].map(primary).fillna("")
-    seq_of_shot = {sid: s for s, ids in zip(reference_sequences["sequence_id"], reference_sequences["shot_ids"]) for sid in ids}
-    rows["sequence_id"] = rows["shot_id"].map(seq_of_shot).fillna("")
-    rows["source_sha256"] = film_source["sha256"]
-    vectors = dict(zip(shot_embeddings["shot_index"], shot_embeddings["vector"])) if len(shot_embeddings) else {}
-    rows["vector"] = [vectors.get(i) for i in rows["shot_index"]]
-    seqs = reference_sequences.assign(source_sha256=film_source["sha256"])
-    index = reference_index.open()
-    # upsert_film also creates any missing index: FTS and scalar ones at once, the vector index
-    # the first time enough rows have a vector (later rows are folded in by the compaction job)
-    result = index.upsert_film(film, rows.drop(columns=["usable_first_frame", "usable_last_frame"], errors="ignore"), seqs)
+    report(film, "indexing")
+    sha = film_source["sha256"]
+    with film_errors(context, store, film_source["path"]):
+        per_shot = pd.DataFrame(film_rhythm.get("per_shot") or {"shot_index": shots["shot_index"]})
+        rows = lib.shot_records(shots, camera_language, per_shot, keyframes, reference_sequences, sha)
+        vectors = dict(zip(shot_embeddings["shot_index"], shot_embeddings["vector"])) if len(shot_embeddings) else {}
+        rows["vector"] = [vectors.get(i) for i in rows["shot_index"]]
+        seqs = reference_sequences.assign(source_sha256=sha)
+        # upsert_film also creates any missing index: FTS and scalar ones at once, the vector index
+        # the first time enough rows have a vector (later rows are folded in by the compaction job)
+        result = reference_index.open().upsert_film(film, rows, seqs)
     context.add_output_metadata(
         {
             "shot_rows": len(rows),
             "sequence_rows": len(seqs),
             "vectors": int(sum(v is not None for v in rows["vector"])),
+            "source_sha256": sha,
+            "source_size": int(film_source.get("source_size", 0)),
+            "source_mtime_ns": int(film_source.get("source_mtime_ns", 0)),
+            "source_path": dg.MetadataValue.path(film_source["path"]),
             "table_version": dg.MetadataValue.json(result),
             "uri": reference_index.uri,
             "preview": _md_table(rows[["shot_id", "description"]]),
         }
     )
-    return {"film": film, "shot_ids": list(rows["shot_id"]), "sequence_ids": list(seqs["sequence_id"]), **{k: v for k, v in result.items() if isinstance(v, (int, str, float))}}
+    scalars = {k: v for k, v in result.items() if isinstance(v, (int, str, float, bool))}
+    return {"film": film, "source_sha256": sha, "shot_ids": list(rows["shot_id"]), "sequence_ids": list(seqs["sequence_id"]), **scalars}
 
 
-library_assets = [film_source, shots, keyframes, camera_language, film_rhythm, reference_sequences, shot_embeddings, reference_index]
+library_assets = [film_source, decode_pass, keyframes, camera_language, film_rhythm, reference_sequences, shot_embeddings, reference_index]
+LIBRARY_ASSET_KEYS = [
+    dg.AssetKey(k)
+    for k in ("film_source", "shots", "frame_signals", "keyframe_candidates", "keyframes", "camera_language", "film_rhythm", "reference_sequences", "shot_embeddings", "reference_index")
+]

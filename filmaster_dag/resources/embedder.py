@@ -8,6 +8,7 @@ and produces nothing, because random vectors must never pass as semantic ones.
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from typing import Any
 
 import dagster as dg
@@ -15,8 +16,71 @@ import numpy as np
 from pydantic import Field, PrivateAttr
 
 
-class ShotEmbedder(dg.ConfigurableResource):
-    """CLIP embedder configuration.
+class ShotEmbedder(dg.ConfigurableResource, ABC):
+    """The interface: image and text embeddings in one space, or a clear "unavailable".
+
+    Implementations: :class:`OpenClipEmbedder` (real open_clip weights) and
+    :class:`OfflineEmbedder` (no weights: produces no vectors and says why). Choose with
+    :func:`make_embedder` from configuration.
+    """
+
+    @property
+    @abstractmethod
+    def available(self) -> bool: ...
+
+    @property
+    @abstractmethod
+    def why_unavailable(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def identity(self) -> str: ...
+
+    @abstractmethod
+    def embed_images(self, images: list[np.ndarray]) -> np.ndarray:
+        """RGB uint8 images -> (n, dim) float32, each row L2-normalised."""
+
+    @abstractmethod
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Texts -> (n, dim) float32, L2-normalised."""
+
+
+class OfflineEmbedder(ShotEmbedder):
+    """No CLIP weights: embeds nothing. Random vectors would look semantic and are not."""
+
+    model_name: str = "none"
+
+    @property
+    def available(self) -> bool:
+        return False
+
+    @property
+    def why_unavailable(self) -> str:
+        return (
+            "no CLIP weights configured (set FILMASTER_CLIP_WEIGHTS, or the embedder's `pretrained`, to an open_clip tag "
+            "such as 'laion2b_s34b_b79k' or a local checkpoint): no vectors written, random vectors would not be semantic"
+        )
+
+    @property
+    def identity(self) -> str:
+        return "none"
+
+    def embed_images(self, images: list[np.ndarray]) -> np.ndarray:
+        raise RuntimeError(self.why_unavailable)
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        raise RuntimeError(self.why_unavailable)
+
+
+def make_embedder(model_name: str = "ViT-B-32", pretrained: str = "", model_config_path: str = "") -> ShotEmbedder:
+    """The real open_clip embedder when weights are configured, else the offline one."""
+    if pretrained:
+        return OpenClipEmbedder(model_name=model_name, pretrained=pretrained, model_config_path=model_config_path)
+    return OfflineEmbedder()
+
+
+class OpenClipEmbedder(ShotEmbedder):
+    """open_clip embedder.
 
     - ``model_name``: an open_clip architecture (``ViT-B-32``) or one defined by ``model_config_path``.
     - ``pretrained``: a public open_clip tag or a local checkpoint path; empty = no real weights.

@@ -94,12 +94,116 @@ class MediaStore(dg.ConfigurableResource):
             fs.rm(path, recursive=True)
 
     def sweep_partials(self, *parts: str) -> int:
-        """Delete temporary files that a killed run left under a folder; returns how many."""
+        """Delete temporary files and folders that a killed run left under a folder; returns how many."""
         fs = self._filesystem()
         base = self.uri(*parts)
         if not fs.exists(base):
             return 0
-        stale = [p for p in fs.find(base) if ".tmp-" in posixpath.basename(p)]
-        for p in stale:
-            fs.rm(p)
-        return len(stale)
+        found = fs.find(base, withdirs=True)
+        stale = [p for p in found if any(m in posixpath.basename(p.rstrip("/")) for m in (".tmp-", ".old-"))]
+        # a stale folder takes its files with it: remove outermost first, count each once
+        removed = 0
+        for p in sorted(stale, key=len):
+            if fs.exists(p):
+                fs.rm(p, recursive=True)
+                removed += 1
+        return removed
+
+    def replace_folder(self, files: dict[str, bytes], *parts: str) -> tuple[str, ...]:
+        """Make the folder hold exactly ``files`` (name -> bytes), all or nothing.
+
+        The files are written to a staging folder which then takes the old folder's place, so a
+        run killed midway leaves the previous folder intact (and a staging folder that
+        :meth:`sweep_partials` removes). Returns ``parts``.
+        """
+        fs = self._filesystem()
+        final = self.uri(*parts)
+        tag = uuid.uuid4().hex[:8]
+        staging, old = f"{final}.tmp-{tag}", f"{final}.old-{tag}"
+        fs.makedirs(staging, exist_ok=True)
+        for name, data in files.items():
+            with fs.open(posixpath.join(staging, name), "wb") as fh:
+                fh.write(data)
+        if fs.exists(final):
+            fs.mv(final, old, recursive=True)
+        fs.mv(staging, final, recursive=True)
+        if fs.exists(old):
+            fs.rm(old, recursive=True)
+        return parts
+
+
+# Partition sets -> top-level folder of the MediaStore.
+PARTITION_FOLDERS = {"films": "library", "productions": "productions"}
+
+
+def _json_ready(obj: Any) -> Any:
+    """Pydantic models and dataclass-like records as plain JSON data."""
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json")
+    return obj
+
+
+class TableIOManager(dg.ConfigurableIOManager):
+    """Stores each asset's value once, readable by people and other tools, on the MediaStore.
+
+    A pandas DataFrame becomes ``<folder>/<partition>/<asset>.parquet``; a dict, list or pydantic
+    model becomes ``<folder>/<partition>/<asset>.json``; ``<folder>`` is ``library`` for film
+    partitions and ``productions`` for productions (an unpartitioned asset lives at
+    ``<group>/<asset>.<ext>``). Nothing is pickled: any other value is refused with a clear error.
+    ``None`` (an asset that produced nothing) removes the stored file. Writes are atomic.
+    """
+
+    store: MediaStore
+
+    def _parts(self, context: dg.InputContext | dg.OutputContext, partition: str | None) -> list[str]:
+        name = context.asset_key.path[-1]
+        if partition is None:
+            return [*(context.asset_key.path[:-1] or ["assets"]), name]
+        pdef = context.asset_partitions_def
+        folder = PARTITION_FOLDERS.get(getattr(pdef, "name", None) or "", "partitions")
+        return [folder, partition, name]
+
+    def path_for(self, context: dg.InputContext | dg.OutputContext, partition: str | None, ext: str) -> str:
+        *parts, name = self._parts(context, partition)
+        return self.store.uri(*parts, f"{name}.{ext}")
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        partition = context.asset_partition_key if context.has_asset_partitions else None
+        *parts, name = self._parts(context, partition)
+        if obj is None:
+            for ext in ("parquet", "json"):
+                self.store.remove(*parts, f"{name}.{ext}")
+            return
+        if isinstance(obj, pd.DataFrame):
+            path = self.store.write_table(obj, *parts, f"{name}.parquet")
+            self.store.remove(*parts, f"{name}.json")
+            meta: dict[str, Any] = {"rows": len(obj), "columns": len(obj.columns)}
+        elif isinstance(obj, (dict, list)) or hasattr(obj, "model_dump"):
+            path = self.store.write_json(_json_ready(obj), *parts, f"{name}.json")
+            self.store.remove(*parts, f"{name}.parquet")
+            meta = {}
+        else:
+            raise TypeError(
+                f"asset {context.asset_key.to_user_string()} returned a {type(obj).__name__}; the table IO manager stores "
+                "DataFrames (Parquet) and dicts, lists or pydantic models (JSON) only, never pickles"
+            )
+        context.add_output_metadata({"stored_at": dg.MetadataValue.path(self.store.url(path) if "://" in self.store.root else path), **meta})
+
+    def _load_one(self, context: dg.InputContext, partition: str | None) -> Any:
+        *parts, name = self._parts(context, partition)
+        if self.store.exists(*parts, f"{name}.parquet"):
+            return self.store.read_table(*parts, f"{name}.parquet")
+        if self.store.exists(*parts, f"{name}.json"):
+            return self.store.read_json(*parts, f"{name}.json")
+        where = f" for partition '{partition}'" if partition else ""
+        raise FileNotFoundError(
+            f"{context.asset_key.to_user_string()}{where} is not stored under {self.store.uri(*parts)}; materialize it first"
+        )
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        if not context.has_asset_partitions:
+            return self._load_one(context, None)
+        keys = context.asset_partition_keys
+        if len(keys) == 1 and context.has_partition_key and keys[0] == context.partition_key:
+            return self._load_one(context, keys[0])
+        return {k: self._load_one(context, k) for k in keys}
