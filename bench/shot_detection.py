@@ -38,9 +38,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from filmaster_dag.cinema.media import iter_frames  # noqa: E402
-from filmaster_dag.cinema.render import encode_video  # noqa: E402
-from filmaster_dag.cinema.shots import ShotDetectionConfig, detect_shots  # noqa: E402
+from filmaster_dag.cinema.media import iter_frames
+from filmaster_dag.cinema.render import encode_video
+from filmaster_dag.cinema.shots import ShotDetectionConfig, detect_shots
 
 FILMS = REPO.parent / "shared" / "media" / "films"
 OUT = REPO / "bench" / "out"
@@ -106,7 +106,7 @@ def build_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, 
     transitions, flashes = [], []
     opening = closing = None
     kinds = ["cut"] * 9 + ["dissolve"] * 5 + ["fade_black"] * 4 + ["fade_white"] + ["fade_cut"]
-    for si, (sid, seg) in enumerate(segs):
+    for si, (_sid, seg) in enumerate(segs):
         seg = seg.copy()
         flash = None
         # in-shot flash (not a boundary)

@@ -17,62 +17,70 @@ class ShotDetectionConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     detector: Literal["adaptive", "content", "transnetv2", "hybrid"] = Field(
-        "adaptive",
+        default="adaptive",
         description="adaptive: PySceneDetect AdaptiveDetector cuts + our fade/dissolve detection (fast, default); "
         "content: ContentDetector cuts + our fade/dissolve detection; transnetv2: TransNetV2 alone (slow on CPU); "
         "hybrid: adaptive cuts + our gradual detection + TransNetV2 for gradual transitions.",
     )
     # --- hard cuts (PySceneDetect) ---
-    adaptive_threshold: float = Field(3.0, description="AdaptiveDetector: frame score / mean of neighbours' scores needed for a cut")
-    adaptive_window: int = Field(2, ge=1, description="AdaptiveDetector: frames either side in the rolling average")
-    adaptive_min_content: float = Field(15.0, description="AdaptiveDetector: minimum HSV content score for a cut")
-    content_threshold: float = Field(27.0, description="ContentDetector: HSV content score threshold for a cut")
-    cut_width: int = Field(160, ge=16, description="width (px) at most of the picture PySceneDetect scores for cuts")
-    luma_only: bool = Field(False, description="score cuts on luminance only (black-and-white films)")
-    min_shot_s: float = Field(0.5, ge=0, description="no shot shorter than this; the weaker boundary is dropped")
+    adaptive_threshold: float = Field(
+        default=3.0, description="AdaptiveDetector: frame score / mean of neighbours' scores needed for a cut"
+    )
+    adaptive_window: int = Field(default=2, ge=1, description="AdaptiveDetector: frames either side in the rolling average")
+    adaptive_min_content: float = Field(default=15.0, description="AdaptiveDetector: minimum HSV content score for a cut")
+    content_threshold: float = Field(default=27.0, description="ContentDetector: HSV content score threshold for a cut")
+    cut_width: int = Field(default=160, ge=16, description="width (px) at most of the picture PySceneDetect scores for cuts")
+    luma_only: bool = Field(default=False, description="score cuts on luminance only (black-and-white films)")
+    min_shot_s: float = Field(default=0.5, ge=0, description="no shot shorter than this; the weaker boundary is dropped")
     cut_min_change: float = Field(
-        5.0, description="min mean change of the 16x9 signature at a cut (drops codec glitches the HSV score flags)"
+        default=5.0, description="min mean change of the 16x9 signature at a cut (drops codec glitches the HSV score flags)"
     )
     # --- flashes ---
     flash_max_frames: int = Field(
-        6, ge=0, description="a picture that returns to the pre-cut picture within this many frames is a flash, not a cut"
+        default=6, ge=0, description="a picture that returns to the pre-cut picture within this many frames is a flash, not a cut"
     )
     flash_return_ratio: float = Field(
-        0.4, description="'returns' = differs from the pre-cut picture by less than this fraction of the jump"
+        default=0.4, description="'returns' = differs from the pre-cut picture by less than this fraction of the jump"
     )
     # --- fades (to/from black or white) ---
-    fade_black_level: float = Field(20.0, description="mean grey at or below which a flat frame is black")
-    fade_white_level: float = Field(235.0, description="mean grey at or above which a flat frame is white")
-    fade_flat_std: float = Field(10.0, description="max grey std-dev of a black/white frame")
-    fade_max_s: float = Field(4.0, gt=0, description="longest fade ramp (seconds) followed on either side of the black/white frames")
-    fade_min_change: float = Field(10.0, description="pictures before and after the black must differ by this much to be a transition")
+    fade_black_level: float = Field(default=20.0, description="mean grey at or below which a flat frame is black")
+    fade_white_level: float = Field(default=235.0, description="mean grey at or above which a flat frame is white")
+    fade_flat_std: float = Field(default=10.0, description="max grey std-dev of a black/white frame")
+    fade_max_s: float = Field(
+        default=4.0, gt=0, description="longest fade ramp (seconds) followed on either side of the black/white frames"
+    )
+    fade_min_change: float = Field(
+        default=10.0, description="pictures before and after the black must differ by this much to be a transition"
+    )
     # --- dissolves ---
     dissolve_scales: tuple[int, ...] = Field(
-        (3, 6, 10, 16, 24), description="half-window sizes k (frames) for the 'frame t = mean(t-k, t+k)' test"
+        default=(3, 6, 10, 16, 24), description="half-window sizes k (frames) for the 'frame t = mean(t-k, t+k)' test"
     )
-    dissolve_min_diff: float = Field(16.0, description="min difference between frames t-k and t+k")
-    dissolve_max_residual: float = Field(0.22, description="max |f_t - (f_t-k + f_t+k)/2| as a fraction of |f_t+k - f_t-k|")
+    dissolve_min_diff: float = Field(default=16.0, description="min difference between frames t-k and t+k")
+    dissolve_max_residual: float = Field(default=0.22, description="max |f_t - (f_t-k + f_t+k)/2| as a fraction of |f_t+k - f_t-k|")
     dissolve_max_step: float = Field(
-        0.4, description="max single-frame step inside the window as a fraction of the window's change (else it is a cut)"
+        default=0.4, description="max single-frame step inside the window as a fraction of the window's change (else it is a cut)"
     )
     dissolve_min_gain_free: float = Field(
-        0.5, description="min share of the window's change not explained by a brightness gain (else it is a fade ramp)"
+        default=0.5, description="min share of the window's change not explained by a brightness gain (else it is a fade ramp)"
     )
     dissolve_max_context: float = Field(
-        0.35,
+        default=0.35,
         description="max change over the k frames before/after the window as a fraction of the window's change (a steady pan fails this)",
     )
-    dissolve_cell_change: float = Field(12.0, description="a signature cell 'changes' when it differs by more than this")
+    dissolve_cell_change: float = Field(default=12.0, description="a signature cell 'changes' when it differs by more than this")
     dissolve_min_coverage: float = Field(
-        0.5, description="min share of signature cells that change across a dissolve (titles/overlays change less)"
+        default=0.5, description="min share of signature cells that change across a dissolve (titles/overlays change less)"
     )
-    dissolve_min_frames: int = Field(4, ge=2, description="shortest dissolve span reported")
+    dissolve_min_frames: int = Field(default=4, ge=2, description="shortest dissolve span reported")
     # --- TransNetV2 ---
-    transnet_threshold: float = Field(0.5, description="TransNetV2 one-hot probability for a transition frame")
-    transnet_gradual_threshold: float = Field(0.5, description="TransNetV2 many-hot probability marking frames inside a gradual transition")
-    transnet_threads: int = Field(0, ge=0, description="torch CPU threads for TransNetV2 (0 = min(4, cpu count))")
+    transnet_threshold: float = Field(default=0.5, description="TransNetV2 one-hot probability for a transition frame")
+    transnet_gradual_threshold: float = Field(
+        default=0.5, description="TransNetV2 many-hot probability marking frames inside a gradual transition"
+    )
+    transnet_threads: int = Field(default=0, ge=0, description="torch CPU threads for TransNetV2 (0 = min(4, cpu count))")
     # --- internals ---
-    signature_size: tuple[int, int] = Field((16, 9), description="(w, h) of the per-frame colour signature")
+    signature_size: tuple[int, int] = Field(default=(16, 9), description="(w, h) of the per-frame colour signature")
 
     def min_frames(self, rate: Fraction | float) -> int:
         """``min_shot_s`` in whole frames at ``rate`` (at least 1): the shortest shot, and the
