@@ -35,8 +35,8 @@ import av
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from filmaster_dag.cinema import library as lib  # noqa: E402
-from filmaster_dag.cinema.media import decode_only_seconds, probe  # noqa: E402
+from filmaster_dag.cinema import library as lib
+from filmaster_dag.cinema.media import decode_only_seconds, probe
 
 FILMS = ROOT.parent / "shared" / "media" / "films"
 
@@ -168,7 +168,7 @@ def main() -> None:
         ratios += [("dagster / library", "dagster", "library"), ("job / dagster", "job", "dagster")]
     print(f"| film | duration s | {' | '.join(f'{k} s (film-s/s)' for k in rows[0][3])} | {' | '.join(r[0] for r in ratios)} |")
     print("|" + "---|" * (len(rows[0][3]) + 2 + len(ratios)))
-    for name, dur, info, med, detail in rows:
+    for name, dur, info, med, _detail in rows:
         cells = " | ".join(f"{v:.2f} ({dur / v:.0f})" for v in med.values())
         ratio_cells = " | ".join(f"{med[a] / med[b]:.2f}x" for _, a, b in ratios)
         print(f"| {name} ({info.width}x{info.height} {info.video_codec}) | {dur:.1f} | {cells} | {ratio_cells} |")

@@ -1,6 +1,5 @@
 """Asset checks of the reference library, evaluated per film partition."""
 
-
 import warnings
 
 import dagster as dg
@@ -42,7 +41,9 @@ def shot_durations_sum_to_film(shots: pd.DataFrame, film_source: dict) -> dg.Ass
 
 
 @dg.asset_check(asset="reference_index", partitions_def=films, additional_ins={"shots": dg.AssetIn("shots")})
-def index_rows_match_shots(context: dg.AssetCheckExecutionContext, shots: pd.DataFrame, reference_index: ReferenceIndex) -> dg.AssetCheckResult:
+def index_rows_match_shots(
+    context: dg.AssetCheckExecutionContext, shots: pd.DataFrame, reference_index: ReferenceIndex
+) -> dg.AssetCheckResult:
     """The film's rows in LanceDB equal its shots, and no shot_id appears twice in the table."""
     film = context.partition_key
     index = reference_index.open()

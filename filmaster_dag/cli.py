@@ -1,10 +1,10 @@
 """`filmaster`: the command line over the same assets the Dagster UI shows.
 
-    filmaster demo                 ingest the inbox films (default: the shared sample films) and print the library
-    filmaster ingest [FILM ...]    ingest these film slugs (default: every film in the inbox)
-    filmaster library              print what the library holds
-    filmaster search TEXT [--where SQL] [-k N]   full-text search over shot descriptions
-    filmaster ui                   start the Dagster UI (dagster dev) on this project
+filmaster demo                 ingest the inbox films (default: the shared sample films) and print the library
+filmaster ingest [FILM ...]    ingest these film slugs (default: every film in the inbox)
+filmaster library              print what the library holds
+filmaster search TEXT [--where SQL] [-k N]   full-text search over shot descriptions
+filmaster ui                   start the Dagster UI (dagster dev) on this project
 """
 
 from __future__ import annotations
@@ -61,7 +61,11 @@ def _quiet_dagster(verbose: bool) -> None:
 
 def _failure(result) -> tuple[str, str]:
     """(one line, full trace) of a failed run: the film's own message, else the first step error."""
-    errors = [e.event_specific_data.error for e in result.all_events if e.is_step_failure and e.event_specific_data and e.event_specific_data.error]
+    errors = [
+        e.event_specific_data.error
+        for e in result.all_events
+        if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
+    ]
     if not errors:
         return "failed", ""
     lines = [e.message.strip().splitlines()[0] if e.message.strip() else e.cls_name for e in errors]
@@ -117,17 +121,19 @@ def ingest(films_to_run: list[str] | None = None, force: bool = False, verbose: 
     if unknown:
         console.print(f"[red]not in the inbox {inbox.root}: {', '.join(unknown)}[/red]; known: {', '.join(sorted(found))}")
     targets = [f for f in targets if f in found]
-    console.print(f"inbox: {inbox.root} ({len(found)} films); storage: {resources['store'].root}; DAGSTER_HOME: {os.environ['DAGSTER_HOME']}")
-    for path, why in (scan.skipped if scan is not None else []):
+    console.print(
+        f"inbox: {inbox.root} ({len(found)} films); storage: {resources['store'].root}; DAGSTER_HOME: {os.environ['DAGSTER_HOME']}"
+    )
+    for path, why in scan.skipped if scan is not None else []:
         console.print(f"[yellow]skipped[/yellow] {path}: {why}")
     held = sorted(set(found) - set(targets) - set(unknown))
     if held and not films_to_run:
         console.print(f"{len(held)} film(s) unchanged since their last ingest (use --force to redo): {', '.join(held)}")
         statuses.update({f: "unchanged" for f in held})
-    known = set(instance.get_dynamic_partitions(films.name))
+    known = set(instance.get_dynamic_partitions(str(films.name)))
     new = [f for f in targets if f not in known]
     if new:
-        instance.add_dynamic_partitions(films.name, new)
+        instance.add_dynamic_partitions(str(films.name), new)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stage]}"), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=False, disable=not targets) as bars:
         for n, film in enumerate(targets, 1):

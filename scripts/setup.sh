@@ -18,6 +18,7 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   # torch and torchvision come as the registry's matching pair (pinned in pyproject.toml);
   # a CPU-only torch from elsewhere breaks torchvision ("operator torchvision::nms does not exist").
-  .venv/bin/python -m pip install --quiet -e ".[test]"
+  echo "setting up .venv (first time: a few minutes, torch is large)..."
+  .venv/bin/python -m pip install --progress-bar on -e ".[test]"
   echo "$want" > "$stamp"
 fi

@@ -10,9 +10,7 @@ from .conftest import CHAPLIN
 
 
 def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "filmaster_dag.cli", *args], env=env, capture_output=True, text=True, timeout=600
-    )
+    return subprocess.run([sys.executable, "-m", "filmaster_dag.cli", *args], env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_ingest_library_and_search(tmp_path, media):

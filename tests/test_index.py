@@ -372,7 +372,7 @@ def test_concurrent_upserts_are_serialised(tmp_path):
     def worker():
         try:  # separate connections, as separate Dagster ops would have
             results.append(ShotIndex(uri, IndexSettings(vector_dim=DIM)).upsert_film("alpha", data))
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]

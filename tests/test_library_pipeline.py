@@ -10,9 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 import numpy as np
-import pytest
-
 import pandas as pd
+import pytest
 
 from filmaster_dag.assets.library import library_assets
 from filmaster_dag.checks import library_checks
@@ -67,7 +66,16 @@ def failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
 def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
     names = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"film_source", "shots", "keyframes", "camera_language", "film_rhythm", "reference_sequences", "shot_embeddings", "reference_index"} <= names
+    assert {
+        "film_source",
+        "shots",
+        "keyframes",
+        "camera_language",
+        "film_rhythm",
+        "reference_sequences",
+        "shot_embeddings",
+        "reference_index",
+    } <= names
 
 
 def test_slugs_are_stable_and_readable(tmp_path):
@@ -82,7 +90,7 @@ def test_slugs_are_stable_and_readable(tmp_path):
 def test_two_films_materialize_index_and_query(tmp_path, inbox, instance):
     resources = build_resources(root=str(tmp_path / "data"), inbox=str(inbox))
     results = {film: run_film(instance, resources, film) for film in (SINTEL_KEY, CHAPLIN_KEY)}
-    for film, result in results.items():
+    for _film, result in results.items():
         assert result.success, failure_messages(result)
         checks = result.get_asset_check_evaluations()
         assert checks and all(c.passed for c in checks), [(c.check_name, c.metadata) for c in checks if not c.passed]
@@ -109,9 +117,18 @@ def test_two_films_materialize_index_and_query(tmp_path, inbox, instance):
 
     # Each table is stored once, as Parquet/JSON at library/<film>/<asset>, readable without Dagster; nothing pickled.
     folder = tmp_path / "data" / "library" / CHAPLIN_KEY
-    for name in ("film_source.json", "shots.parquet", "frame_signals.parquet", "keyframe_candidates.parquet", "keyframes.parquet",
-                 "camera_language.parquet", "film_rhythm.json", "reference_sequences.parquet", "shot_embeddings.parquet",
-                 "reference_index.json"):
+    for name in (
+        "film_source.json",
+        "shots.parquet",
+        "frame_signals.parquet",
+        "keyframe_candidates.parquet",
+        "keyframes.parquet",
+        "camera_language.parquet",
+        "film_rhythm.json",
+        "reference_sequences.parquet",
+        "shot_embeddings.parquet",
+        "reference_index.json",
+    ):
         assert (folder / name).is_file(), name
     assert not (tmp_path / "data" / "dagster_io").exists()
     assert json.loads((folder / "film_source.json").read_text())["path"].endswith(CHAPLIN.name)
@@ -186,9 +203,7 @@ def test_bad_film_fails_alone_and_reruns_converge(tmp_path, inbox, instance):
 def test_single_asset_rematerializes_from_stored_upstream(tmp_path, inbox, instance):
     resources = build_resources(root=str(tmp_path / "data"), inbox=str(inbox))
     assert run_film(instance, resources, CHAPLIN_KEY).success
-    result = dg.materialize(
-        library_assets, selection="camera_language", partition_key=CHAPLIN_KEY, instance=instance, resources=resources
-    )
+    result = dg.materialize(library_assets, selection="camera_language", partition_key=CHAPLIN_KEY, instance=instance, resources=resources)
     assert result.success
     assert [m.asset_key.to_user_string() for m in result.get_asset_materialization_events()] == ["camera_language"]
 
@@ -236,8 +251,11 @@ def test_same_tables_from_every_path(tmp_path, media, instance):
             assets = dg.materialize(library_assets, selection="film_source", partition_key=film, instance=instance, resources=resources)
             assert assets.success
             subset = dg.materialize(
-                library_assets, selection="shots,frame_signals,keyframe_candidates,keyframes,camera_language", partition_key=film,
-                instance=instance, resources=resources,
+                library_assets,
+                selection=["shots", "frame_signals", "keyframe_candidates", "keyframes", "camera_language"],
+                partition_key=film,
+                instance=instance,
+                resources=resources,
             )
             assert subset.success
         folder = root / "library" / film
@@ -278,11 +296,15 @@ def test_clip_embeddings_through_real_loading_code(tmp_path, inbox, instance):
     import torch
 
     config = tmp_path / "filmaster-test-clip.json"
-    config.write_text(json.dumps({
-        "embed_dim": 32,
-        "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
-        "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-    }))
+    config.write_text(
+        json.dumps(
+            {
+                "embed_dim": 32,
+                "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
+                "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+            }
+        )
+    )
     open_clip.add_model_config(str(config))
     model, _, _ = open_clip.create_model_and_transforms("filmaster-test-clip")
     torch.save(model.state_dict(), tmp_path / "clip.pt")

@@ -60,7 +60,7 @@ def test_other_values_are_refused_not_pickled(tmp_path):
 def test_missing_upstream_names_the_asset_and_partition(tmp_path):
     io = TableIOManager(store=MediaStore(root=str(tmp_path)))
     _, inp = contexts("keyframes", "nosferatu")
-    with pytest.raises(FileNotFoundError, match="keyframes for partition 'nosferatu'.*materialize it first"):
+    with pytest.raises(FileNotFoundError, match=r"keyframes for partition 'nosferatu'.*materialize it first"):
         io.load_input(inp)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -72,7 +74,7 @@ def test_film_rhythm_of_big_buck_bunny(media):
             "shot_index": range(6),
             "start_s": [b / 24 for b in bounds[:-1]],
             "end_s": [b / 24 for b in bounds[1:]],
-            "duration_s": [(b - a) / 24 for a, b in zip(bounds[:-1], bounds[1:])],
+            "duration_s": [(b - a) / 24 for a, b in itertools.pairwise(bounds)],
             "transition_in": ["fade_in"] + ["cut"] * 5,  # the opening fade-in is no cut
         }
     )

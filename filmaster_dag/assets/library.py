@@ -7,7 +7,6 @@ tables hold. Every failure of a film, expected or not, ends in one line naming t
 file, the problem and the fix (:func:`film_errors`).
 """
 
-
 import base64
 import contextlib
 import json
@@ -161,10 +160,16 @@ def decode_pass(context: dg.AssetExecutionContext, film_source: dict, detection:
             "analysers_s": round(d.analyse_seconds, 3),
             "film_s_per_wall_s": round(d.duration_s / max(d.wall_seconds, 1e-9), 1),
             "notes": "; ".join(d.notes) or "none",
-            "preview": _md_table(df[["shot_index", "start_frame", "end_frame", "start_s", "duration_s", "transition_in", "transition_in_confidence"]]),
+            "preview": _md_table(
+                df[["shot_index", "start_frame", "end_frame", "start_s", "duration_s", "transition_in", "transition_in_confidence"]]
+            ),
         },
     )
-    yield dg.Output(pictures.signals, "frame_signals", metadata={"frames": len(pictures.signals), "columns": dg.MetadataValue.json(list(pictures.signals.columns))})
+    yield dg.Output(
+        pictures.signals,
+        "frame_signals",
+        metadata={"frames": len(pictures.signals), "columns": dg.MetadataValue.json(list(pictures.signals.columns))},
+    )
     kept = int(pictures.candidates["jpeg"].notna().sum())
     yield dg.Output(pictures.candidates, "keyframe_candidates", metadata={"candidates": len(pictures.candidates), "pictures_kept": kept})
 
@@ -361,5 +366,16 @@ def reference_index(
 library_assets = [film_source, decode_pass, keyframes, camera_language, film_rhythm, reference_sequences, shot_embeddings, reference_index]
 LIBRARY_ASSET_KEYS = [
     dg.AssetKey(k)
-    for k in ("film_source", "shots", "frame_signals", "keyframe_candidates", "keyframes", "camera_language", "film_rhythm", "reference_sequences", "shot_embeddings", "reference_index")
+    for k in (
+        "film_source",
+        "shots",
+        "frame_signals",
+        "keyframe_candidates",
+        "keyframes",
+        "camera_language",
+        "film_rhythm",
+        "reference_sequences",
+        "shot_embeddings",
+        "reference_index",
+    )
 ]

@@ -30,7 +30,7 @@ class KeyframeCandidates:
     """
 
     def __init__(self, rate: float, per_second: float = 2.0, max_width: int = 480, quality: int = 88):
-        self.stride = max(1, int(round(rate / per_second)))
+        self.stride = max(1, round(rate / per_second))
         self.max_width = max_width
         self.quality = quality
         self.candidates: list[Candidate] = []
@@ -59,6 +59,8 @@ def encode_candidate(frame: DecodedFrame, max_width: int = 480, quality: int = 8
 
 def decode_jpeg_rgb(data: bytes) -> np.ndarray:
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f"not a decodable JPEG ({len(data)} bytes)")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
@@ -71,9 +73,7 @@ def candidates_between(candidates: list[Candidate], first: int, last: int) -> li
     return candidates[lo:hi]
 
 
-def pick_keyframes(
-    candidates: list[Candidate], first: int, last: int, per_shot: int = 3, min_brightness: float = 0.03
-) -> list[Candidate]:
+def pick_keyframes(candidates: list[Candidate], first: int, last: int, per_shot: int = 3, min_brightness: float = 0.03) -> list[Candidate]:
     """Choose up to ``per_shot`` keyframes for frames ``first..last`` (inclusive, transitions excluded)
     from ``candidates`` in frame order.
 
@@ -90,17 +90,15 @@ def pick_keyframes(
     return sorted(chosen, key=lambda c: c.frame)
 
 
-def contact_sheet(
-    thumbs: list[tuple[str, bytes]], columns: int = 6, thumb_width: int = 192, background=(16, 16, 16)
-) -> bytes:
+def contact_sheet(thumbs: list[tuple[str, bytes]], columns: int = 6, thumb_width: int = 192, background=(16, 16, 16)) -> bytes:
     """A JPEG grid of labelled thumbnails (label, jpeg bytes): one tile per shot."""
     if not thumbs:
         raise ValueError("no keyframes for a contact sheet")
     tiles = []
     for label, data in thumbs:
         img = Image.open(io.BytesIO(data)).convert("RGB")
-        h = max(1, int(round(img.height * thumb_width / img.width)))
-        tiles.append((label, img.resize((thumb_width, h), Image.BILINEAR)))
+        h = max(1, round(img.height * thumb_width / img.width))
+        tiles.append((label, img.resize((thumb_width, h), Image.Resampling.BILINEAR)))
     tile_h = max(t.height for _, t in tiles) + 16
     rows = (len(tiles) + columns - 1) // columns
     sheet = Image.new("RGB", (columns * (thumb_width + 4) + 4, rows * (tile_h + 4) + 4), background)

@@ -160,7 +160,7 @@ def choose_keyframes(
     # A candidate stored without its picture (another per_shot than the decode pass kept) is decoded again.
     lost = sorted({c.frame for chosen in picks.values() for c in chosen if not c.jpeg})
     if lost and path is not None:
-        again = grab_frames(path, lost, film or "", probe)
+        again = grab_frames(path, lost, film, probe)
         picks = {i: [again.get(c.frame, c) if not c.jpeg else c for c in chosen] for i, chosen in picks.items()}
     rows, missing = [], []
     for s in shots.itertuples(index=False):
@@ -184,11 +184,11 @@ def choose_keyframes(
     return pd.DataFrame(rows), missing
 
 
-def grab_frames(path: str, frames: list[int], film: str, probe: FilmProbe) -> dict[int, kf.Candidate]:
+def grab_frames(path: str, frames: list[int], film: str | None = None, probe: FilmProbe | None = None) -> dict[int, kf.Candidate]:
     """Decode specific frames (for shots too short to hold a stride candidate)."""
     from .media import iter_frames
 
-    wanted, out = set(frames), {}
+    wanted, out = set(frames), dict[int, kf.Candidate]()
     if not wanted:
         return out
     for frame in iter_frames(path, 256, film, probe):
@@ -276,16 +276,24 @@ def shot_records(
     audio = per_shot_audio if per_shot_audio is not None else pd.DataFrame({"shot_index": shots["shot_index"]})
     df = df.merge(audio, on="shot_index", how="left").reindex(columns=[*df.columns, *records.stage_columns(records.RHYTHM)])
     df = df.loc[:, ~df.columns.duplicated()]
-    primary = keyframes[keyframes["primary"]].set_index("shot_index")["path"] if keyframes is not None and len(keyframes) else pd.Series(dtype=str)
+    primary = (
+        keyframes[keyframes["primary"]].set_index("shot_index")["path"]
+        if keyframes is not None and len(keyframes)
+        else pd.Series(dtype=str)
+    )
     df["keyframe_path"] = df["shot_index"].map(primary).fillna("")
-    seq_of_shot = {sid: s for s, ids in zip(sequences["sequence_id"], sequences["shot_ids"]) for sid in ids} if sequences is not None else {}
+    seq_of_shot = (
+        {sid: s for s, ids in zip(sequences["sequence_id"], sequences["shot_ids"]) for sid in ids} if sequences is not None else {}
+    )
     df["sequence_id"] = df["shot_id"].map(seq_of_shot).fillna("")
     df["source_sha256"] = source_sha256
     df["description"] = [describe.describe_shot(r) for r in df.to_dict("records")]
     return df[[c.name for c in records.SHOT_COLUMNS if c.indexed]]
 
 
-def build_sequences(film: str, shots: pd.DataFrame, camera_language: pd.DataFrame, keyframes: pd.DataFrame, threshold: float = 0.45) -> pd.DataFrame:
+def build_sequences(
+    film: str, shots: pd.DataFrame, camera_language: pd.DataFrame, keyframes: pd.DataFrame, threshold: float = 0.45
+) -> pd.DataFrame:
     """Group shots into reference sequences (one row each; ``shot_ids`` lists its shots in order)."""
     primary = keyframes[keyframes["primary"]].set_index("shot_index")["jpeg"]
     ordered = shots.sort_values("shot_index")

@@ -350,7 +350,8 @@ _I420_FORMATS = {"yuv420p", "yuvj420p"}
 class DecodedFrame:
     """One decoded frame, upright, with lazily computed views for the analysers.
 
-    ``bgr`` is the analysis picture (see :func:`analysis_size_for`), ``gray`` derives from it, ``tiny_rgb`` is 48x27 RGB (TransNetV2's input), ``rgb(max_width)`` a larger
+    ``bgr`` is the analysis picture (see :func:`analysis_size_for`), ``gray`` derives from it,
+    ``tiny_rgb`` is 48x27 RGB (TransNetV2's input), ``rgb(max_width)`` a larger
     picture for keyframes. Each view is computed once per frame, however many analysers ask.
     For 4:2:0 video the analysis picture is made from the decoder's planes by an integer-factor
     area downscale, which costs a fraction of a full colour conversion at source size.

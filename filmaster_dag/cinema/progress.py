@@ -60,6 +60,6 @@ class FrameProgress:
     def __init__(self, film: str, total: int, stage: str = "decoding", every: int = 48):
         self.film, self.total, self.stage, self.every = film, total, stage, max(1, every)
 
-    def update(self, frame) -> None:  # noqa: ANN001 - a media.DecodedFrame
+    def update(self, frame) -> None:
         if frame.index % self.every == 0:
             report(self.film, self.stage, frame.index, self.total)

@@ -128,7 +128,9 @@ def sequences_schema(vector_dim: int = 512) -> pa.Schema:
     return arrow_schema(SEQUENCE_COLUMNS, vector_dim)
 
 
-def conform(df: pd.DataFrame, stage: str, columns: tuple[Column, ...] = SHOT_COLUMNS, keep: tuple[str, ...] = ("shot_index",)) -> pd.DataFrame:
+def conform(
+    df: pd.DataFrame, stage: str, columns: tuple[Column, ...] = SHOT_COLUMNS, keep: tuple[str, ...] = ("shot_index",)
+) -> pd.DataFrame:
     """A stage table with exactly its declared columns, in record order (plus ``keep`` first).
 
     Raises ``ValueError`` naming any declared column the stage did not produce, or a vocabulary

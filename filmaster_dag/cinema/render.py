@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from fractions import Fraction
-from typing import Iterable
 
 import av
 import numpy as np
@@ -32,6 +32,7 @@ def encode_video(
     h, w = first.shape[:2]
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=rate)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         if codec == "libx264":
             stream.options = {"crf": str(crf), "preset": preset}
@@ -46,7 +47,7 @@ def encode_video(
         for img in _chain(first, frames):
             frame = av.VideoFrame.from_ndarray(np.clip(img, 0, 255).astype(np.uint8), format=pixel_format)
             if frame_times_s is not None:
-                frame.pts = int(round(frame_times_s[index] * 1000))
+                frame.pts = round(frame_times_s[index] * 1000)
                 frame.time_base = Fraction(1, 1000)
             for packet in stream.encode(frame):
                 out.mux(packet)

@@ -95,9 +95,7 @@ def _dbfs(x: float) -> float:
     return float(20 * np.log10(max(x, 1e-10)))
 
 
-def shot_audio_measures(
-    track: Soundtrack, rhythm: SoundtrackRhythm, shots: list[tuple[float, float]]
-) -> list[dict]:
+def shot_audio_measures(track: Soundtrack, rhythm: SoundtrackRhythm, shots: list[tuple[float, float]]) -> list[dict]:
     """Per shot (start_s, end_s): mean/peak onset strength, RMS loudness (dBFS), LUFS where long enough, beats inside."""
     import pyloudnorm
 

@@ -21,14 +21,14 @@ class FrameTime:
     rate: Fraction
 
     @classmethod
-    def from_frame(cls, frame: int, rate: Fraction | float) -> "FrameTime":
+    def from_frame(cls, frame: int, rate: Fraction | float) -> FrameTime:
         rate = Fraction(rate).limit_denominator(100000)
         return cls(frame=int(frame), seconds=float(frame / rate), rate=rate)
 
     @property
     def timecode(self) -> str:
         """SMPTE-like ``HH:MM:SS.mmm`` string, for humans."""
-        total_ms = int(round(self.seconds * 1000))
+        total_ms = round(self.seconds * 1000)
         h, rem = divmod(total_ms, 3_600_000)
         m, rem = divmod(rem, 60_000)
         s, ms = divmod(rem, 1000)

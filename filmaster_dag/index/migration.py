@@ -107,7 +107,8 @@ def conform_stored(data: pa.Table, declared: pa.Schema, where: str) -> pa.Table:
         ) as exc:
             raise ValueError(
                 f"{where}: column {f.name!r} stored as {col.type} cannot become {f.type} "
-                f"({(str(exc).splitlines() or [type(exc).__name__])[0]}); delete the table folder and re-ingest the films (filmaster ingest)"
+                f"({(str(exc).splitlines() or [type(exc).__name__])[0]}); "
+                "delete the table folder and re-ingest the films (filmaster ingest)"
             ) from exc
     return pa.Table.from_arrays(arrays, schema=declared)
 

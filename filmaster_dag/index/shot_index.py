@@ -405,7 +405,7 @@ class ShotIndex:
         t = self.table(table)
         # naming _score in the projection is the non-deprecated way to get it (lance warns otherwise)
         b = self._text_query(t, query, k, where, column)
-        return b.select(self._columns(t, with_vector) + ["_score"]).to_arrow().to_pandas()
+        return b.select([*self._columns(t, with_vector), "_score"]).to_arrow().to_pandas()
 
     def search_hybrid(
         self,
@@ -435,8 +435,8 @@ class ShotIndex:
         t = self.table(table)
         cols = self._columns(t, with_vector)
         vec = self._vector_query(t, vector, k, where, nprobes, refine_factor, ef)
-        vec_hits = vec.with_row_id(True).select(cols + ["_distance"]).to_arrow()
-        txt_hits = self._text_query(t, text, k, where, column).with_row_id(True).select(cols + ["_score"]).to_arrow()
+        vec_hits = vec.with_row_id(True).select([*cols, "_distance"]).to_arrow()
+        txt_hits = self._text_query(t, text, k, where, column).with_row_id(True).select([*cols, "_score"]).to_arrow()
         if vec_hits.num_rows == 0 and txt_hits.num_rows == 0:
             return pd.DataFrame(
                 {

@@ -30,7 +30,7 @@ class ShotDetection(dg.ConfigurableResource):
         self.config()  # unknown or invalid params fail here, when the definitions load
 
     def config(self) -> ShotDetectionConfig:
-        return ShotDetectionConfig(detector=self.detector, **self.params)
+        return ShotDetectionConfig.model_validate({"detector": self.detector, **self.params})
 
     def transition_network(self) -> Any:
         """The TransNetV2 network for detectors that use it (loaded once per process), else None."""

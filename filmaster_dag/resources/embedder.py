@@ -120,9 +120,7 @@ class OpenClipEmbedder(ShotEmbedder):
 
         if self.model_config_path:
             open_clip.add_model_config(self.model_config_path)
-        model, _, preprocess = open_clip.create_model_and_transforms(
-            self.model_name, pretrained=self.pretrained, device=self.device
-        )
+        model, _, preprocess = open_clip.create_model_and_transforms(self.model_name, pretrained=self.pretrained, device=self.device)
         model.eval()
         self._model, self._preprocess = model, preprocess
         self._tokenizer = open_clip.get_tokenizer(self.model_name)
@@ -130,8 +128,10 @@ class OpenClipEmbedder(ShotEmbedder):
     @property
     def dim(self) -> int:
         self._load()
-        return int(self._model.text_projection.shape[1]) if getattr(self._model, "text_projection", None) is not None else int(
-            self._model.visual.output_dim
+        return (
+            int(self._model.text_projection.shape[1])
+            if getattr(self._model, "text_projection", None) is not None
+            else int(self._model.visual.output_dim)
         )
 
     def embed_images(self, images: list[np.ndarray]) -> np.ndarray:

@@ -236,7 +236,7 @@ class FilmInbox(dg.ConfigurableResource):
     """
 
     folder: str = ""
-    allowed_roots: list[str] = []  # noqa: RUF012 - pydantic copies field defaults per instance
+    allowed_roots: list[str] = []
 
     def __init__(self, **config: object):
         # $FILMASTER_INBOX is read here, when the resource is built, and stored as an absolute

@@ -187,7 +187,9 @@ class TableIOManager(dg.ConfigurableIOManager):
                 f"asset {context.asset_key.to_user_string()} returned a {type(obj).__name__}; the table IO manager stores "
                 "DataFrames (Parquet) and dicts, lists or pydantic models (JSON) only, never pickles"
             )
-        context.add_output_metadata({"stored_at": dg.MetadataValue.path(self.store.url(path) if "://" in self.store.root else path), **meta})
+        context.add_output_metadata(
+            {"stored_at": dg.MetadataValue.path(self.store.url(path) if "://" in self.store.root else path), **meta}
+        )
 
     def _load_one(self, context: dg.InputContext, partition: str | None) -> Any:
         *parts, name = self._parts(context, partition)
