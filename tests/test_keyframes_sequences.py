@@ -10,10 +10,8 @@ from PIL import Image
 from filmaster_dag.cinema import keyframes as kf
 from filmaster_dag.cinema import library as lib
 from filmaster_dag.cinema.media import run_decode_pass
-from filmaster_dag.cinema.sequences import camera_chain, colour_signature, group_sequences, visual_similarity
-from filmaster_dag.cinema.describe import describe_shot
 
-from .conftest import BBB_60, BBB_CUT_FRAMES, CHAPLIN
+from .conftest import BBB_60, BBB_CUT_FRAMES
 
 
 def _bbb_candidates():
@@ -55,40 +53,6 @@ def test_contact_sheet_tiles_every_shot(media):
     sheet = Image.open(io.BytesIO(kf.contact_sheet(thumbs, columns=4, thumb_width=100)))
     assert sheet.format == "JPEG" and sheet.width == 4 * 104 + 4
     assert sheet.height > 2 * 56  # two rows of 16:9 tiles with labels
-
-
-def test_sequences_follow_visual_continuity(media):
-    sampler = _bbb_candidates()
-    by_frame = {c.frame: c.jpeg for c in sampler.candidates}
-    chaplin = kf.KeyframeCandidates(25)
-    run_decode_pass(CHAPLIN, [chaplin])
-    # meadow (shot 0), meadow again later in shot 0, then two Chaplin frames, then the meadow again after a fade
-    sigs = [colour_signature(by_frame[120]), colour_signature(by_frame[240])]
-    sigs += [colour_signature(chaplin.candidates[3].jpeg), colour_signature(chaplin.candidates[10].jpeg)]
-    sigs += [colour_signature(by_frame[132])]
-    assert visual_similarity(sigs[0], sigs[1]) > visual_similarity(sigs[0], sigs[2])
-    groups = group_sequences(sigs, ["start", "cut", "cut", "cut", "fade"])
-    assert [g.shot_indices for g in groups] == [[0, 1], [2, 3], [4]]
-    assert [g.break_reason for g in groups] == ["start", "new look", "fade"]
-    # shot / reverse shot (A-B-A) stays one sequence
-    aba = group_sequences([sigs[0], sigs[2], sigs[1]], ["start", "cut", "cut"], continuity_threshold=0.0)
-    assert len(aba) == 1
-
-
-def test_camera_chain_and_descriptions():
-    shots = [
-        {"shot_scale": "wide", "movement": "static"},
-        {"shot_scale": "unknown", "movement": "pan_right"},
-        {"shot_scale": "close_up", "movement": "push_in"},
-    ]
-    assert camera_chain(shots) == "wide static -> pan_right -> close_up push_in"
-    text = describe_shot(
-        {"movement": "static", "shot_scale": "wide", "lighting_key": "high_key", "saturation": 0.4,
-         "colour_temperature_k": 3900, "duration_s": 3.94, "transition_in": "cut"}
-    )
-    assert text == "static wide shot, high-key, warm palette, 3.9 s, after a cut"
-    assert "black-and-white" in describe_shot({"movement": "handheld", "saturation": 0.01, "duration_s": 2})
-    assert "desaturated, cool palette" in describe_shot({"saturation": 0.04, "colour_temperature_k": 9000})
 
 
 def test_a_shot_shorter_than_the_candidate_stride_gets_its_middle_frame(media):
