@@ -29,7 +29,7 @@ def test_keyframes_are_sharp_lit_and_inside_their_shot(media):
             "shot_index": range(6),
             "start_frame": bounds[:-1],
             "end_frame": bounds[1:],
-            "usable_first_frame": [36] + bounds[1:-1],  # the fade-in from black ends ~1.4 s
+            "usable_first_frame": [36, *bounds[1:-1]],  # the fade-in from black ends ~1.4 s
             "usable_last_frame": [b - 1 for b in bounds[1:]],
         }
     )

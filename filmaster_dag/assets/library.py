@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from ..cinema import keyframes as kf
 from ..cinema import library as lib
-from ..cinema.media import FilmError, FilmProbe, probe
+from ..cinema.media import FilmError, FilmProbe, load_soundtrack, probe
 from ..cinema.progress import report
 from ..cinema.vocabulary import GRADUAL_KINDS, TransitionIn
 from ..partitions import films
@@ -268,20 +269,33 @@ def film_rhythm(context: dg.AssetExecutionContext, film_source: dict, shots: pd.
     }
 
 
-@dg.asset(partitions_def=films, group_name=GROUP, kinds={"python"})
+@dg.asset(partitions_def=films, group_name=GROUP, kinds={"python", "opencv"})
 def reference_sequences(
-    context: dg.AssetExecutionContext, shots: pd.DataFrame, keyframes: pd.DataFrame, camera_language: pd.DataFrame, store: MediaStore
+    context: dg.AssetExecutionContext,
+    film_source: dict,
+    shots: pd.DataFrame,
+    keyframes: pd.DataFrame,
+    camera_language: pd.DataFrame,
+    shot_embeddings: pd.DataFrame,
+    store: MediaStore,
 ) -> pd.DataFrame:
-    """Consecutive shots grouped into sequences by visual continuity, each with its camera-language
-    chain (e.g. wide static -> medium pan_right -> close_up static): the units the planner
-    retrieves per scene."""
+    """Consecutive shots grouped into sequences (a scene, a beat of action) by several continuity
+    signals across each cut: keyframe structure (feature matches, structural similarity), colour,
+    the shot-scale chain, the soundtrack carrying on across the cut and, with real weights, CLIP;
+    a shot that returns to an earlier set-up (A-B-A) stays in its sequence, a fade starts a new
+    one. Each sequence carries its camera-language chain (e.g. wide static -> medium pan_right ->
+    close_up static): the units the planner retrieves per scene."""
     film = context.partition_key
     report(film, "sequences")
-    with film_errors(context, store):
-        seqs = lib.build_sequences(film, shots, camera_language, _keyframe_jpegs(store, keyframes[keyframes["primary"]]))
+    with film_errors(context, store, film_source["path"]):
+        track = load_soundtrack(film_source["path"], film=film) if film_source.get("audio_streams") else None
+        vectors = {int(i): np.asarray(v, np.float32) for i, v in zip(shot_embeddings["shot_index"], shot_embeddings["vector"])}
+        seqs = lib.build_sequences(film, shots, camera_language, _keyframe_jpegs(store, keyframes), track, vectors or None)
     context.add_output_metadata(
         {
             "sequence_count": len(seqs),
+            "soundtrack_used": track is not None,
+            "clip_vectors_used": bool(vectors),
             "preview": _md_table(seqs[["sequence_id", "shot_count", "duration_s", "break_reason", "camera_chain"]]),
         }
     )

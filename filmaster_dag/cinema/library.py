@@ -292,39 +292,16 @@ def shot_records(
 
 
 def build_sequences(
-    film: str, shots: pd.DataFrame, camera_language: pd.DataFrame, keyframes: pd.DataFrame, threshold: float = 0.45
+    film: str,
+    shots: pd.DataFrame,
+    camera_language: pd.DataFrame,
+    keyframes: pd.DataFrame,
+    soundtrack: Soundtrack | None = None,
+    vectors: dict[int, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """Group shots into reference sequences (one row each; ``shot_ids`` lists its shots in order)."""
-    primary = keyframes[keyframes["primary"]].set_index("shot_index")["jpeg"]
-    ordered = shots.sort_values("shot_index")
-    sigs = []
-    for i in ordered["shot_index"]:
-        sigs.append(seq.colour_signature(bytes(primary[i])) if i in primary.index else np.zeros(192, np.float32))
-    groups = seq.group_sequences(sigs, list(ordered["transition_in"]), threshold)
-    recs = ordered.merge(camera_language[["shot_index", "shot_scale", "movement"]], on="shot_index", how="left").set_index("shot_index")
-    rows = []
-    for g in groups:
-        members = recs.loc[g.shot_indices]
-        chain = seq.camera_chain(members.reset_index().to_dict("records"))
-        sid = f"{film}/seq{g.index:03d}"
-        start, end = float(members["start_s"].min()), float(members["end_s"].max())
-        rows.append(
-            {
-                "sequence_id": sid,
-                "film": film,
-                "sequence_index": g.index,
-                "start_s": start,
-                "end_s": end,
-                "duration_s": end - start,
-                "shot_ids": [f"{film}/{i:04d}" for i in g.shot_indices],
-                "shot_count": len(g.shot_indices),
-                "camera_chain": chain,
-                "break_reason": g.break_reason,
-                "continuity": g.continuity,
-                "description": describe.describe_sequence(len(g.shot_indices), end - start, chain, g.break_reason),
-            }
-        )
-    return pd.DataFrame(rows)
+    """Group shots into reference sequences by several continuity signals (see :mod:`sequences`):
+    one row each, :data:`records.SEQUENCE_COLUMNS` of the ``shots`` stage plus ``description``."""
+    return seq.build_sequences(film, shots, camera_language, keyframes, soundtrack=soundtrack, vectors=vectors)
 
 
 def analyse_film(path: str, film: str, probe: FilmProbe, detection: ShotDetectionConfig | None = None) -> dict:
@@ -349,7 +326,7 @@ def analyse_film(path: str, film: str, probe: FilmProbe, detection: ShotDetectio
     film_rhythm = measure_rhythm(pictures.shots, pictures.decode.duration_s, soundtrack)
     timings["rhythm"] = time.perf_counter() - t2
     t3 = time.perf_counter()
-    sequences = build_sequences(film, pictures.shots, camera_language, keyframes)
+    sequences = build_sequences(film, pictures.shots, camera_language, keyframes, soundtrack[0])
     timings["sequences"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
     return {
