@@ -62,8 +62,13 @@ def test_a_shot_shorter_than_the_candidate_stride_gets_its_middle_frame(media):
     sampler = _bbb_candidates()
     cands = pd.DataFrame([c.__dict__ for c in sampler.candidates])
     shots = pd.DataFrame(
-        {"shot_index": [0, 1, 2], "start_frame": [0, 290, 295], "end_frame": [290, 295, 1440],
-         "usable_first_frame": [36, 290, 295], "usable_last_frame": [289, 294, 1439]}
+        {
+            "shot_index": [0, 1, 2],
+            "start_frame": [0, 290, 295],
+            "end_frame": [290, 295, 1440],
+            "usable_first_frame": [36, 290, 295],
+            "usable_last_frame": [289, 294, 1439],
+        }
     )
     without, missing = lib.choose_keyframes(shots, cands)
     assert missing == [1] and 1 not in set(without["shot_index"])
