@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import CHAPLIN
 
 
@@ -13,6 +15,7 @@ def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "filmaster_dag.cli", *args], env=env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_ingest_library_and_search(tmp_path, media):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

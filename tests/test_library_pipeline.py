@@ -87,6 +87,7 @@ def test_slugs_are_stable_and_readable(tmp_path):
     assert film_slug(tmp_path / "Été à Paris.mp4", tmp_path) == a
 
 
+@pytest.mark.slow
 def test_two_films_materialize_index_and_query(tmp_path, inbox, instance):
     resources = build_resources(root=str(tmp_path / "data"), inbox=str(inbox))
     results = {film: run_film(instance, resources, film) for film in (SINTEL_KEY, CHAPLIN_KEY)}
@@ -145,6 +146,7 @@ def test_two_films_materialize_index_and_query(tmp_path, inbox, instance):
     assert source_mat.materialization.metadata["source_path"].value.endswith(CHAPLIN.name)  # not the IO manager's path
 
 
+@pytest.mark.slow
 def test_bad_film_fails_alone_and_reruns_converge(tmp_path, inbox, instance):
     resources = build_resources(root=str(tmp_path / "data"), inbox=str(inbox))
     assert run_film(instance, resources, SINTEL_KEY).success
@@ -200,6 +202,7 @@ def test_bad_film_fails_alone_and_reruns_converge(tmp_path, inbox, instance):
     assert index.duplicate_shot_ids().empty
 
 
+@pytest.mark.slow
 def test_single_asset_rematerializes_from_stored_upstream(tmp_path, inbox, instance):
     resources = build_resources(root=str(tmp_path / "data"), inbox=str(inbox))
     assert run_film(instance, resources, CHAPLIN_KEY).success
@@ -208,6 +211,7 @@ def test_single_asset_rematerializes_from_stored_upstream(tmp_path, inbox, insta
     assert [m.asset_key.to_user_string() for m in result.get_asset_materialization_events()] == ["camera_language"]
 
 
+@pytest.mark.slow
 def test_an_unexpected_error_ends_in_the_films_one_line(tmp_path, inbox, instance, monkeypatch):
     """A bug (not a bad file) in one step still fails only that film, with the film, the file and what to do."""
     from filmaster_dag.cinema import library as lib
@@ -245,7 +249,7 @@ def test_same_tables_from_every_path(tmp_path, media, instance):
         if path == "cli":
             assert run_film(instance, resources, film).success
         elif path == "job":
-            job = build_definitions(root=str(root), inbox=str(inbox)).get_job_def("reference_library_job")
+            job = build_definitions(root=str(root), inbox=str(inbox)).resolve_job_def("reference_library_job")
             assert job.execute_in_process(partition_key=film, instance=instance).success
         else:
             assets = dg.materialize(library_assets, selection="film_source", partition_key=film, instance=instance, resources=resources)
@@ -266,6 +270,29 @@ def test_same_tables_from_every_path(tmp_path, media, instance):
             pd.testing.assert_frame_equal(tables[path][name], table, obj=f"{name} via {path}")
     scales = tables["cli"]["camera_language"]["shot_scale"]
     assert (scales != "unknown").any()
+
+
+def test_single_assets_run_directly_with_a_built_context(tmp_path, inbox, instance):
+    """film_source, the decode pass and keyframes invoked as plain functions (dg.build_asset_context), no run."""
+    from filmaster_dag.assets.library import decode_pass, film_source, keyframes
+    from filmaster_dag.resources.detection import ShotDetection
+    from filmaster_dag.resources.storage import MediaStore
+
+    instance.add_dynamic_partitions(films.name, [SINTEL_KEY])
+    store = MediaStore(root=str(tmp_path / "data"))
+    context = dg.build_asset_context(partition_key=SINTEL_KEY, instance=instance)
+    source = film_source(context, inbox=FilmInbox(folder=str(inbox)), store=store)
+    assert source["path"].endswith(SINTEL.name) and source["frame_count"] == 120 and source["source_size"] > 0
+    outputs = {o.output_name: o.value for o in decode_pass(context, film_source=source, detection=ShotDetection(), store=store)}
+    shots, candidates = outputs["shots"], outputs["keyframe_candidates"]
+    assert list(shots.columns) == stage_columns("shots") and shots["end_frame"].iloc[-1] == 120
+    assert len(outputs["frame_signals"]) == 120
+    rhythm = outputs["film_rhythm"]  # the soundtrack, measured in the same pass
+    assert rhythm["has_audio"] and len(rhythm["per_shot"]) == len(shots)
+    assert set(rhythm["cut_audio_continuity"]) == {str(i) for i in shots["shot_index"]}
+    table = keyframes(context, film_source=source, shots=shots, keyframe_candidates=candidates, store=store)
+    assert len(table) >= 1 and all(store.read_path(p)[:2] == b"\xff\xd8" for p in table["path"])  # JPEGs on disk
+    assert store.exists("library", SINTEL_KEY, "contact_sheet.jpg")
 
 
 def test_inbox_sensor_adds_partitions_and_reruns_changed_files(tmp_path, inbox, instance):
@@ -290,6 +317,7 @@ def test_inbox_sensor_adds_partitions_and_reruns_changed_files(tmp_path, inbox, 
     assert json.loads(changed.cursor)[SINTEL_KEY]["sha256"] != json.loads(quiet.cursor)[SINTEL_KEY]["sha256"]
 
 
+@pytest.mark.slow
 def test_clip_embeddings_through_real_loading_code(tmp_path, inbox, instance):
     """A tiny random-weight open_clip model, saved as a checkpoint and loaded by the embedder."""
     import open_clip
@@ -344,6 +372,7 @@ with dg.DagsterInstance.from_config(home) as instance:
 """
 
 
+@pytest.mark.slow
 def test_killed_run_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path, inbox):
     """SIGKILL a real ingest process midway (after `shots` is written), then re-run to convergence."""
     import signal
@@ -379,6 +408,7 @@ def test_killed_run_then_rerun_loses_nothing_and_duplicates_nothing(tmp_path, in
     assert not [p for p in (root / "library").rglob("*.tmp-*")], "half-written temporary files left behind"
 
 
+@pytest.mark.slow
 def test_file_name_with_spaces_and_non_ascii_ingests(tmp_path, media, instance):
     inbox = tmp_path / "inbox"
     (inbox / "Réalisateurs du monde").mkdir(parents=True)
@@ -392,6 +422,7 @@ def test_file_name_with_spaces_and_non_ascii_ingests(tmp_path, media, instance):
     assert len(rows) >= 1 and rows["shot_id"].str.startswith(film + "/").all()
 
 
+@pytest.mark.slow
 def test_rotated_1080p_phone_video_ingests_upright(tmp_path, media, instance):
     """A 1920x1080 H.264 clip with a 90-degree display matrix, as phones record portrait video."""
     from PIL import Image

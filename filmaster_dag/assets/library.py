@@ -9,11 +9,10 @@ file, the problem and the fix (:func:`film_errors`).
 
 import base64
 import contextlib
-import json
 import time
 import traceback
 from collections.abc import Iterator
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 import numpy as np
@@ -21,7 +20,7 @@ import pandas as pd
 
 from ..cinema import keyframes as kf
 from ..cinema import library as lib
-from ..cinema.media import FilmError, FilmProbe, load_soundtrack, probe
+from ..cinema.media import FilmError, FilmProbe, probe
 from ..cinema.progress import report
 from ..cinema.vocabulary import GRADUAL_KINDS, TransitionIn
 from ..partitions import films
@@ -115,64 +114,106 @@ def film_source(context: dg.AssetExecutionContext, inbox: FilmInbox, store: Medi
     return {**info.to_record(), "source_size": stat.st_size, "source_mtime_ns": stat.st_mtime_ns}
 
 
+def _selected_outputs(context: dg.AssetExecutionContext) -> set[str]:
+    """The outputs this run asked for (every output when the function is invoked directly)."""
+    try:
+        return set(context.selected_output_names)
+    except AttributeError:  # direct invocation with dg.build_asset_context has no step selection
+        return {"shots", "frame_signals", "keyframe_candidates", "film_rhythm"}
+
+
 @dg.multi_asset(
     partitions_def=films,
     group_name=GROUP,
     outs={
         "shots": dg.AssetOut(
+            is_required=False,
             kinds={"python", "scenedetect"},
             description="Shot boundaries with exact frame indices and times, each boundary's kind (cut, dissolve, fade) and "
             "confidence, and the frames of each shot outside any transition.",
         ),
         "frame_signals": dg.AssetOut(
+            is_required=False,
             kinds={"python", "opencv"},
             description="One row per decoded frame: camera motion (content dx/dy, zoom, roll, RANSAC inlier ratio), motion "
             "energy, light and colour, sharpness, and the shot detector's per-frame scores (cut_*).",
         ),
         "keyframe_candidates": dg.AssetOut(
+            is_required=False,
             kinds={"python"},
             description="Frames sampled twice a second with their sharpness and brightness; the JPEG is kept only for the "
             "candidates keyframe choice can pick.",
         ),
+        "film_rhythm": dg.AssetOut(
+            is_required=False,
+            kinds={"python", "librosa"},
+            description="The film's rhythm: average/median shot length and the shot-length distribution; from the soundtrack "
+            "(librosa) the tempo, beat times, per-shot onset strength and loudness, the fraction of cuts that land on a beat, "
+            "and how the soundtrack carries on across each cut (for sequences).",
+        ),
     },
+    can_subset=True,
 )
 def decode_pass(context: dg.AssetExecutionContext, film_source: dict, detection: ShotDetection, store: MediaStore):
     """The film decoded exactly once, feeding every frame analyser: the shot detector, the
-    per-frame camera signals and the keyframe candidates."""
+    per-frame camera signals and the keyframe candidates; the soundtrack decodes and is measured in
+    a second thread meanwhile (PyAV and librosa release the GIL), and its rhythm is cut to the shots
+    once they are known. Selecting any subset of the outputs runs the pass and yields just those."""
     film = context.partition_key
-    with film_errors(context, store, film_source["path"]):
+    selected = _selected_outputs(context)
+    path = film_source["path"]
+    with film_errors(context, store, path):
         info = FilmProbe.from_record(film_source)
         report(film, "decoding", 0, info.frame_count)
-        pictures = lib.analyse_pictures(
-            film_source["path"], film, info, detection.config(), detection.analysis_width, detection.transition_network()
-        )
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            sound = pool.submit(lib.analyse_soundtrack, path, film) if "film_rhythm" in selected else None
+            pictures = lib.analyse_pictures(path, film, info, detection.config(), detection.analysis_width, detection.transition_network())
+            soundtrack = sound.result() if sound is not None else None
+        rhythm = lib.rhythm_record(pictures.shots, film_source["duration_s"], soundtrack) if soundtrack is not None else None
     df, d = pictures.shots, pictures.decode
-    yield dg.Output(
-        df,
-        "shots",
-        metadata={
-            "shot_count": len(df),
-            "cuts": int((df["transition_in"] == "cut").sum()),
-            "gradual_transitions": int(df["transition_in"].isin(GRADUAL_KINDS).sum()),
-            "opens_with_fade_in": bool(len(df) and df["transition_in"].iloc[0] == TransitionIn.FADE_IN),
-            "detector": detection.detector,
-            "frames_decoded": d.frame_count,
-            "decode_pass_s": round(d.wall_seconds, 3),
-            "analysers_s": round(d.analyse_seconds, 3),
-            "film_s_per_wall_s": round(d.duration_s / max(d.wall_seconds, 1e-9), 1),
-            "notes": "; ".join(d.notes) or "none",
-            "preview": _md_table(
-                df[["shot_index", "start_frame", "end_frame", "start_s", "duration_s", "transition_in", "transition_in_confidence"]]
-            ),
-        },
-    )
-    yield dg.Output(
-        pictures.signals,
-        "frame_signals",
-        metadata={"frames": len(pictures.signals), "columns": dg.MetadataValue.json(list(pictures.signals.columns))},
-    )
-    kept = int(pictures.candidates["jpeg"].notna().sum())
-    yield dg.Output(pictures.candidates, "keyframe_candidates", metadata={"candidates": len(pictures.candidates), "pictures_kept": kept})
+    if "shots" in selected:
+        yield dg.Output(
+            df,
+            "shots",
+            metadata={
+                "shot_count": len(df),
+                "cuts": int((df["transition_in"] == "cut").sum()),
+                "gradual_transitions": int(df["transition_in"].isin(GRADUAL_KINDS).sum()),
+                "opens_with_fade_in": bool(len(df) and df["transition_in"].iloc[0] == TransitionIn.FADE_IN),
+                "detector": detection.detector,
+                "frames_decoded": d.frame_count,
+                "decode_pass_s": round(d.wall_seconds, 3),
+                "analysers_s": round(d.analyse_seconds, 3),
+                "film_s_per_wall_s": round(d.duration_s / max(d.wall_seconds, 1e-9), 1),
+                "damaged_ranges_s": dg.MetadataValue.json([list(r) for r in getattr(d, "damaged_ranges", [])]),
+                "notes": "; ".join(d.notes) or "none",
+                "preview": _md_table(
+                    df[["shot_index", "start_frame", "end_frame", "start_s", "duration_s", "transition_in", "transition_in_confidence"]]
+                ),
+            },
+        )
+    if "frame_signals" in selected:
+        columns = dg.MetadataValue.json(list(pictures.signals.columns))
+        yield dg.Output(pictures.signals, "frame_signals", metadata={"frames": len(pictures.signals), "columns": columns})
+    if "keyframe_candidates" in selected:
+        kept = int(pictures.candidates["jpeg"].notna().sum())
+        yield dg.Output(
+            pictures.candidates, "keyframe_candidates", metadata={"candidates": len(pictures.candidates), "pictures_kept": kept}
+        )
+    if rhythm is not None:
+        report(film, "rhythm")
+        yield dg.Output(
+            rhythm,
+            "film_rhythm",
+            metadata={
+                "average_shot_length_s": round(rhythm["average_shot_length_s"], 3),
+                "median_shot_length_s": round(rhythm["median_shot_length_s"], 3),
+                "cuts_per_minute": round(rhythm["cuts_per_minute"], 2),
+                "tempo_bpm": round(rhythm["tempo_bpm"], 1) if rhythm["tempo_bpm"] else "no soundtrack",
+                "cuts_on_beat_fraction": rhythm["cuts_on_beat_fraction"] if rhythm["cuts_on_beat_fraction"] is not None else "n/a",
+                "has_audio": rhythm["has_audio"],
+            },
+        )
 
 
 @dg.asset(partitions_def=films, group_name=GROUP, kinds={"python", "opencv"})
@@ -232,48 +273,11 @@ def camera_language(
     return df
 
 
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Table rows as JSON-ready records (NaN -> null)."""
-    return json.loads(df.to_json(orient="records"))
-
-
-@dg.asset(partitions_def=films, group_name=GROUP, kinds={"python", "librosa"})
-def film_rhythm(context: dg.AssetExecutionContext, film_source: dict, shots: pd.DataFrame, store: MediaStore) -> dict:
-    """The film's rhythm: average/median shot length and the shot-length distribution; from the
-    soundtrack (librosa) the tempo, beat times, per-shot onset strength and loudness, and the
-    fraction of cuts that land on a beat."""
-    film = context.partition_key
-    report(film, "rhythm")
-    with film_errors(context, store, film_source["path"]):
-        soundtrack = lib.analyse_soundtrack(film_source["path"], film)
-        result = lib.measure_rhythm(shots, film_source["duration_s"], soundtrack)
-    context.add_output_metadata(
-        {
-            "average_shot_length_s": round(result.stats.average_shot_length_s, 3),
-            "median_shot_length_s": round(result.stats.median_shot_length_s, 3),
-            "cuts_per_minute": round(result.stats.cuts_per_minute, 2),
-            "tempo_bpm": round(result.tempo_bpm, 1) if result.tempo_bpm else "no soundtrack",
-            "cuts_on_beat_fraction": result.cuts_on_beat_fraction if result.cuts_on_beat_fraction is not None else "n/a",
-            "has_audio": result.has_audio,
-        }
-    )
-    return {
-        **result.stats.__dict__,
-        "tempo_bpm": result.tempo_bpm,
-        "beat_count": len(result.beat_times_s),
-        "beat_times_s": result.beat_times_s,
-        "cuts_on_beat_fraction": result.cuts_on_beat_fraction,
-        "cut_beat_offsets_s": result.cut_beat_offsets_s,
-        "has_audio": result.has_audio,
-        "per_shot": _records(result.per_shot),
-    }
-
-
 @dg.asset(partitions_def=films, group_name=GROUP, kinds={"python", "opencv"})
 def reference_sequences(
     context: dg.AssetExecutionContext,
-    film_source: dict,
     shots: pd.DataFrame,
+    film_rhythm: dict,
     keyframes: pd.DataFrame,
     camera_language: pd.DataFrame,
     shot_embeddings: pd.DataFrame,
@@ -287,14 +291,14 @@ def reference_sequences(
     close_up static): the units the planner retrieves per scene."""
     film = context.partition_key
     report(film, "sequences")
-    with film_errors(context, store, film_source["path"]):
-        track = load_soundtrack(film_source["path"], film=film) if film_source.get("audio_streams") else None
+    with film_errors(context, store):
+        audio = lib.audio_continuity(film_rhythm)
         vectors = {int(i): np.asarray(v, np.float32) for i, v in zip(shot_embeddings["shot_index"], shot_embeddings["vector"])}
-        seqs = lib.build_sequences(film, shots, camera_language, _keyframe_jpegs(store, keyframes), track, vectors or None)
+        seqs = lib.build_sequences(film, shots, camera_language, _keyframe_jpegs(store, keyframes), audio, vectors or None)
     context.add_output_metadata(
         {
             "sequence_count": len(seqs),
-            "soundtrack_used": track is not None,
+            "soundtrack_used": any(v is not None for v in audio.values()),
             "clip_vectors_used": bool(vectors),
             "preview": _md_table(seqs[["sequence_id", "shot_count", "duration_s", "break_reason", "camera_chain"]]),
         }
@@ -377,19 +381,4 @@ def reference_index(
     return {"film": film, "source_sha256": sha, "shot_ids": list(rows["shot_id"]), "sequence_ids": list(seqs["sequence_id"]), **scalars}
 
 
-library_assets = [film_source, decode_pass, keyframes, camera_language, film_rhythm, reference_sequences, shot_embeddings, reference_index]
-LIBRARY_ASSET_KEYS = [
-    dg.AssetKey(k)
-    for k in (
-        "film_source",
-        "shots",
-        "frame_signals",
-        "keyframe_candidates",
-        "keyframes",
-        "camera_language",
-        "film_rhythm",
-        "reference_sequences",
-        "shot_embeddings",
-        "reference_index",
-    )
-]
+library_assets = [film_source, decode_pass, keyframes, camera_language, reference_sequences, shot_embeddings, reference_index]

@@ -7,6 +7,7 @@ the shot detector, the camera signals and the keyframe candidates all feed on th
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -262,6 +263,30 @@ def measure_rhythm(
     return FilmRhythm(stats, rh.tempo_bpm or None, [float(b) for b in rh.beat_times_s], frac, offsets, per_shot, True)
 
 
+def rhythm_record(
+    shots: pd.DataFrame, film_duration_s: float, soundtrack: tuple[Soundtrack | None, rhythm.SoundtrackRhythm | None]
+) -> dict:
+    """The ``film_rhythm`` record: shot-length statistics, tempo and beats, cuts on the beat, per-shot
+    audio measures and, per shot, how the soundtrack carries on across the cut into it (for sequences)."""
+    result = measure_rhythm(shots, film_duration_s, soundtrack)
+    return {
+        **result.stats.__dict__,
+        "tempo_bpm": result.tempo_bpm,
+        "beat_count": len(result.beat_times_s),
+        "beat_times_s": result.beat_times_s,
+        "cuts_on_beat_fraction": result.cuts_on_beat_fraction,
+        "cut_beat_offsets_s": result.cut_beat_offsets_s,
+        "has_audio": result.has_audio,
+        "per_shot": json.loads(result.per_shot.to_json(orient="records")),  # NaN -> null
+        "cut_audio_continuity": {str(k): v for k, v in seq.cut_audio_scores(shots, soundtrack[0]).items()},
+    }
+
+
+def audio_continuity(film_rhythm: dict) -> dict[int, float | None]:
+    """shot_index -> audio continuity across its cut, as :func:`rhythm_record` stored it."""
+    return {int(k): v for k, v in (film_rhythm.get("cut_audio_continuity") or {}).items()}
+
+
 def shot_records(
     shots: pd.DataFrame,
     camera_language: pd.DataFrame,
@@ -296,12 +321,13 @@ def build_sequences(
     shots: pd.DataFrame,
     camera_language: pd.DataFrame,
     keyframes: pd.DataFrame,
-    soundtrack: Soundtrack | None = None,
+    audio_scores: dict[int, float | None] | None = None,
     vectors: dict[int, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Group shots into reference sequences by several continuity signals (see :mod:`sequences`):
-    one row each, :data:`records.SEQUENCE_COLUMNS` of the ``shots`` stage plus ``description``."""
-    return seq.build_sequences(film, shots, camera_language, keyframes, soundtrack=soundtrack, vectors=vectors)
+    one row each, :data:`records.SEQUENCE_COLUMNS` of the ``shots`` stage plus ``description``.
+    ``audio_scores``: the soundtrack's continuity across each cut (:func:`audio_continuity`)."""
+    return seq.build_sequences(film, shots, camera_language, keyframes, vectors=vectors, audio_scores=audio_scores or {})
 
 
 def analyse_film(path: str, film: str, probe: FilmProbe, detection: ShotDetectionConfig | None = None) -> dict:
@@ -323,10 +349,10 @@ def analyse_film(path: str, film: str, probe: FilmProbe, detection: ShotDetectio
     camera_language = measure_camera_language(pictures.shots, pictures.signals, keyframes)
     timings["keyframes_camera"] = time.perf_counter() - t1
     t2 = time.perf_counter()
-    film_rhythm = measure_rhythm(pictures.shots, pictures.decode.duration_s, soundtrack)
+    film_rhythm = rhythm_record(pictures.shots, pictures.decode.duration_s, soundtrack)
     timings["rhythm"] = time.perf_counter() - t2
     t3 = time.perf_counter()
-    sequences = build_sequences(film, pictures.shots, camera_language, keyframes, soundtrack[0])
+    sequences = build_sequences(film, pictures.shots, camera_language, keyframes, audio_continuity(film_rhythm))
     timings["sequences"] = time.perf_counter() - t3
     timings["total"] = time.perf_counter() - t0
     return {

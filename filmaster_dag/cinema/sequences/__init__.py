@@ -6,7 +6,7 @@ by their continuity across each cut (:mod:`.signals`, :mod:`.grouping`); :func:`
 is the one entry point for a film.
 """
 
-from .build import CutReport, build_sequences, cut_evidence, shot_evidence
+from .build import CutReport, build_sequences, cut_audio_scores, cut_evidence, shot_evidence
 from .grouping import (
     SIGNALS,
     ContinuityWeights,
@@ -44,6 +44,7 @@ __all__ = [
     "colour_score",
     "colour_signature",
     "continuity",
+    "cut_audio_scores",
     "cut_evidence",
     "features_score",
     "group_by_continuity",

@@ -19,18 +19,29 @@ def shot_evidence(
     keyframes: pd.DataFrame,
     soundtrack: Soundtrack | None = None,
     vectors: dict[int, np.ndarray] | None = None,
+    audio_scores: dict[int, float | None] | None = None,
 ) -> list[ShotEvidence]:
-    """Per shot, in film order: its keyframes' looks, scale, CLIP vector and the audio continuity across its cut."""
+    """Per shot, in film order: its keyframes' looks, scale, CLIP vector and the audio continuity across its cut
+    (from ``audio_scores``, shot_index -> score, when the soundtrack was measured already; else from ``soundtrack``)."""
     ordered = shots.sort_values("shot_index")
     scales = camera_language.set_index("shot_index")["shot_scale"].to_dict() if "shot_scale" in camera_language else {}
     by_shot = {int(i): [ShotLook.from_jpeg(bytes(j)) for j in g.sort_values("rank")["jpeg"]] for i, g in keyframes.groupby("shot_index")}
+    audio = audio_scores if audio_scores is not None else cut_audio_scores(ordered, soundtrack)
     out = []
     for s in ordered.itertuples(index=False):
         i = int(s.shot_index)
-        audio = None
+        out.append(ShotEvidence(by_shot.get(i, []), str(s.transition_in), scales.get(i), (vectors or {}).get(i), audio.get(i)))
+    return out
+
+
+def cut_audio_scores(shots: pd.DataFrame, soundtrack: Soundtrack | None) -> dict[int, float | None]:
+    """shot_index -> how the soundtrack carries on across the cut into that shot (None: no evidence)."""
+    out: dict[int, float | None] = {}
+    for s in shots.itertuples(index=False):
+        score = None
         if soundtrack is not None and soundtrack.samples.size and s.transition_in not in ("start", "fade_in"):
-            audio = audio_score(soundtrack.samples, soundtrack.sample_rate, float(s.start_s))
-        out.append(ShotEvidence(by_shot.get(i, []), str(s.transition_in), scales.get(i), (vectors or {}).get(i), audio))
+            score = audio_score(soundtrack.samples, soundtrack.sample_rate, float(s.start_s))
+        out[int(s.shot_index)] = score
     return out
 
 
@@ -62,6 +73,7 @@ def build_sequences(
     soundtrack: Soundtrack | None = None,
     vectors: dict[int, np.ndarray] | None = None,
     weights: ContinuityWeights | None = None,
+    audio_scores: dict[int, float | None] | None = None,
 ) -> pd.DataFrame:
     """Group a film's shots into reference sequences: one row each, the ``shots``-stage sequence columns plus ``description``.
 
@@ -70,7 +82,7 @@ def build_sequences(
     ``vectors`` (optional, shot_index -> CLIP image embedding) adds CLIP similarity.
     """
     ordered = shots.sort_values("shot_index").reset_index(drop=True)
-    groups = group_by_continuity(shot_evidence(ordered, camera_language, keyframes, soundtrack, vectors), weights)
+    groups = group_by_continuity(shot_evidence(ordered, camera_language, keyframes, soundtrack, vectors, audio_scores), weights)
     cam = camera_language[[c for c in ("shot_index", "shot_scale", "movement") if c in camera_language]]
     records = ordered.merge(cam, on="shot_index", how="left")
     rows = []
