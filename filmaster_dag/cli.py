@@ -251,7 +251,17 @@ def main(argv: list[str] | None = None) -> int:
     p_ui = sub.add_parser("ui", help="start the Dagster UI")
     p_ui.add_argument("--port", default="3000")
     args = parser.parse_args(argv)
+    from .settings import FilmasterSettings, SettingsError
 
+    try:
+        FilmasterSettings.from_env()
+    except SettingsError as err:  # a bad FILMASTER_* value: one line, before anything starts
+        _console().print(f"[red]{err}[/red]", highlight=False, soft_wrap=True)
+        return 2
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command in ("demo", "ingest"):
         statuses = ingest(getattr(args, "films", None) or None, force=args.force, verbose=args.verbose)
         library_table(statuses)

@@ -8,7 +8,6 @@ work in start-up. Films run in parallel as separate runs (``max_concurrent_runs`
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dagster as dg
@@ -23,6 +22,7 @@ from .resources.index import ReferenceIndex
 from .resources.storage import MediaStore, TableIOManager
 from .schedules import library_compaction_schedule, library_refresh_schedule
 from .sensors import film_inbox_sensor
+from .settings import FilmasterSettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -33,30 +33,30 @@ def project_home() -> Path:
     return checkout if (checkout / "pyproject.toml").exists() else Path.home() / ".filmaster"
 
 
-def data_root() -> str:
+def data_root(settings: FilmasterSettings | None = None) -> str:
     """Storage root, absolute: ``$FILMASTER_DATA`` (a URL such as ``s3://bucket/prefix`` is kept as
     is; a relative folder resolves against the current directory), else ``<project>/data``."""
-    env = os.environ.get("FILMASTER_DATA", "").strip()
+    env = (settings or FilmasterSettings.from_env()).data
     if "://" in env:
         return env.rstrip("/")
     return str(Path(env).expanduser().resolve()) if env else str(project_home() / "data")
 
 
-def build_resources(root: str | None = None, inbox: str | None = None, **overrides: object) -> dict:
-    """The default resources, all rooted at one storage folder (or URL), read from the environment now."""
-    root = (root or data_root()).rstrip("/")
+def build_resources(
+    root: str | None = None, inbox: str | None = None, settings: FilmasterSettings | None = None, **overrides: object
+) -> dict:
+    """The default resources, all rooted at one storage folder (or URL), configured from ``settings``
+    (default: the ``FILMASTER_*`` environment, read and checked now, when the definitions load)."""
+    settings = settings or FilmasterSettings.from_env()
+    root = (root or data_root(settings)).rstrip("/")
     if "://" not in root:
         root = str(Path(root).resolve())
     store = MediaStore(root=root)
     resources: dict[str, object] = {
         "store": store,
-        "inbox": FilmInbox(folder=inbox or os.environ.get("FILMASTER_INBOX", "")),
-        "detection": ShotDetection(detector=os.environ.get("FILMASTER_DETECTOR", "adaptive")),  # type: ignore[arg-type]
-        "embedder": make_embedder(
-            model_name=os.environ.get("FILMASTER_CLIP_MODEL", "ViT-B-32"),
-            pretrained=os.environ.get("FILMASTER_CLIP_WEIGHTS", ""),
-            model_config_path=os.environ.get("FILMASTER_CLIP_CONFIG", ""),
-        ),
+        "inbox": FilmInbox(folder=inbox or settings.inbox),
+        "detection": ShotDetection(detector=settings.detector),
+        "embedder": make_embedder(model_name=settings.clip_model, pretrained=settings.clip_weights, model_config_path=settings.clip_config),
         "reference_index": ReferenceIndex(uri=f"{root}/library/lancedb"),
         "io_manager": TableIOManager(store=store),
     }
