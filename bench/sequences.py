@@ -200,6 +200,30 @@ def new_method(a: dict, film: str, weights: seq.ContinuityWeights | None = None)
     return seq.build_sequences(film, a["shots"], a["camera_language"], a["keyframes"], soundtrack=a["soundtrack"], weights=weights)
 
 
+def evidence_of(a: dict) -> list[seq.ShotEvidence]:
+    """The grouping's per-shot evidence from one analysis (without CLIP vectors)."""
+    return seq.shot_evidence(a["shots"], a["camera_language"], a["keyframes"], a["soundtrack"])
+
+
+def dominated_cuts(cuts: list[seq.CutReport], truth: list[list[int]]) -> list[tuple[int, int]]:
+    """(same-scene cut, scene-break cut) pairs where the break scores at least as high on every signal.
+
+    Both cuts must have evidence from the same signals; then no weighting of those signals (a
+    weighted mean with any non-negative weights, any threshold) can join the first cut without also
+    joining the second: the signals themselves, not their weights, miss that cut. A cut is shot i-1
+    -> shot i (the grouping also compares back ``lookback`` shots, which this check leaves out).
+    """
+    same = {i for g in truth for i in g[1:]}
+    evidence = {c.shot_index: {k: v for k, v in c.scores.items() if v is not None} for c in cuts}
+    out = []
+    for i in sorted(same & evidence.keys()):
+        for j in sorted(evidence.keys() - same):
+            a, b = evidence[i], evidence[j]
+            if a and a.keys() == b.keys() and all(b[k] >= a[k] for k in a):
+                out.append((i, j))
+    return out
+
+
 def variants() -> dict[str, seq.ContinuityWeights]:
     w = seq.ContinuityWeights()
     out = {"new (all signals)": w}
@@ -245,10 +269,18 @@ def main() -> None:
     print("Pairwise precision/recall of shots in one sequence (P/R per film; overall sums pair counts)\n")
     print(table.T.to_markdown())
     print("\ntrue pairs per film: " + ", ".join(f"{f} {len(pairs_of(t))}" for f, _, t, _, _ in films))
+    cuts_of = {f: seq.cut_evidence(evidence_of(a)) for f, a in analyses.items()}
+    print("\nsame-scene cuts that a scene-break cut of the film matches or beats on every signal (no weighting can join them):")
+    for film, _, truth, _, _ in films:
+        dominated = dominated_cuts(cuts_of[film], truth)
+        if dominated:
+            by_cut: dict[int, list[int]] = {}
+            for i, j in dominated:
+                by_cut.setdefault(i, []).append(j)
+            print(f"  {film}: " + "; ".join(f"cut {i} by break {', '.join(map(str, js))}" for i, js in by_cut.items()))
     if args.signals:
         for film, _, truth, _, _ in films:
-            a = analyses[film]
-            cuts = seq.cut_evidence(seq.shot_evidence(a["shots"], a["camera_language"], a["keyframes"], a["soundtrack"]))
+            cuts = cuts_of[film]
             same = {i for g in truth for i in g[1:]}
             print(f"\n{film}")
             for c in cuts:

@@ -13,6 +13,7 @@ from filmaster_dag.cinema.media import load_soundtrack, run_decode_pass
 from filmaster_dag.cinema.records import SEQUENCE_COLUMNS, stage_columns
 from filmaster_dag.cinema.sequences import (
     ContinuityWeights,
+    CutReport,
     ShotEvidence,
     ShotLook,
     audio_score,
@@ -21,6 +22,7 @@ from filmaster_dag.cinema.sequences import (
     clip_score,
     colour_score,
     colour_signature,
+    cut_evidence,
     group_by_continuity,
     group_sequences,
     scale_score,
@@ -189,6 +191,20 @@ def test_truth_file_is_consistent():
         assert bench.truth_from_scenes([s[0] for s in spec["segments"]]) == spec["sequences"], film
 
 
+def test_dominated_cuts_need_the_same_evidence_and_every_signal_beaten():
+    def cut(i: int, **scores: float | None) -> CutReport:
+        return CutReport(i, "cut", {"structure": None, "colour": None, "audio": None, **scores}, None)
+
+    truth = [[0], [1, 2, 3], [4]]  # cuts 2 and 3 inside a scene, 1 and 4 are breaks
+    cuts = [
+        cut(1, colour=0.1, audio=0.9),
+        cut(2, colour=0.0, audio=0.8),  # the break into 1 beats it on both signals
+        cut(3, colour=0.5, audio=0.8),  # more colour than any break: some weighting joins it alone
+        cut(4, colour=0.0),  # other evidence (no audio): not comparable
+    ]
+    assert bench.dominated_cuts(cuts, truth) == [(2, 1)]
+
+
 def test_pairwise_metric():
     assert bench.pair_counts([[0, 1, 2], [3]], [[0, 1], [2, 3]]) == (1, 2, 3)
     assert bench.precision_recall(1, 2, 3) == (0.5, 1 / 3)
@@ -201,7 +217,9 @@ def test_bbb_sequences_table_and_known_miss(media):
 
     A known miss (recall 0 on this film): shots 3-6 are four different set-ups of the burrow scene
     (wide, inside, stepping out, low angle against the sky) and no picture signal links different
-    set-ups without CLIP; the score plays on across every cut, scene changes included.
+    set-ups without CLIP; the score plays on across every cut, scene changes included. The cuts
+    into shots 5 and 6 score no higher than the meadow -> stream scene break (cut 1) on any signal,
+    so no choice of weights or threshold can join them without joining the opening montage.
     """
     truth = bench.load_truth()["films"]["big_buck_bunny_0-60s"]
     a = bench.analyse(BBB_60, "bbb", cache=False)
@@ -213,6 +231,8 @@ def test_bbb_sequences_table_and_known_miss(media):
     assert (hit, predicted, true) == (0, 0, 6)  # precision 1 (nothing wrongly joined), recall 0
     assert table["sequence_id"].iloc[0] == "bbb/seq000" and table["break_reason"].iloc[0] == "start"
     assert table["description"].iloc[1].startswith("sequence of 1 shot")
+    cuts = cut_evidence(bench.evidence_of(a))
+    assert bench.dominated_cuts(cuts, truth["sequences"]) == [(5, 1), (6, 1), (6, 2)]
 
 
 @pytest.mark.slow
