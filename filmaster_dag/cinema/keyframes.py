@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bisect
 import io
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -27,18 +29,46 @@ class KeyframeCandidates:
 
     Shots are not known during the pass, so candidates are kept at a fixed stride and the
     keyframes are chosen afterwards; JPEG-in-memory keeps a two-hour film in a few hundred MB.
+
+    The pictures are scaled and encoded in a worker thread (``background=True``): FFmpeg's
+    scaler and OpenCV's encoder release the GIL, so that work runs beside the analysers on the
+    pass's own thread. ``candidates`` waits for the last of them; they come out in frame order,
+    the same bytes as encoding them in line.
     """
 
-    def __init__(self, rate: float, per_second: float = 2.0, max_width: int = 480, quality: int = 88):
+    #: Frames waiting for the worker at most; beyond this ``update`` waits (bounded memory).
+    MAX_PENDING = 8
+
+    def __init__(self, rate: float, per_second: float = 2.0, max_width: int = 480, quality: int = 88, background: bool = True):
         self.stride = max(1, round(rate / per_second))
         self.max_width = max_width
         self.quality = quality
-        self.candidates: list[Candidate] = []
+        self.background = background
+        self._done: list[Candidate] = []
+        self._pending: deque[Future[Candidate]] = deque()
+        self._pool: ThreadPoolExecutor | None = None
 
     def update(self, frame: DecodedFrame) -> None:
         if frame.index % self.stride:
             return
-        self.candidates.append(encode_candidate(frame, self.max_width, self.quality))
+        if not self.background:
+            self._done.append(encode_candidate(frame, self.max_width, self.quality))
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyframe-candidates")
+        self._pending.append(self._pool.submit(encode_candidate, frame, self.max_width, self.quality))
+        while self._pending and (self._pending[0].done() or len(self._pending) > self.MAX_PENDING):
+            self._done.append(self._pending.popleft().result())
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        """The candidates so far, in frame order (waits for the worker to finish them)."""
+        while self._pending:
+            self._done.append(self._pending.popleft().result())
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+        return self._done
 
 
 def encode_candidate(frame: DecodedFrame, max_width: int = 480, quality: int = 88) -> Candidate:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -347,6 +348,32 @@ def _rotate(img: np.ndarray, rotation: int) -> np.ndarray:
 _I420_FORMATS = {"yuv420p", "yuvj420p"}
 
 
+class Reformatters:
+    """FFmpeg scalers kept for a whole decode pass, one per output (size, pixel format).
+
+    ``av.VideoFrame.reformat`` builds a new scaler (and, in PyAV 18, a pool of scaling threads)
+    for every frame: ~4 ms for a 480-px keyframe picture, 7x the scaling itself. A scaler kept
+    per output gives the same pixels (swscale is deterministic and slice threads do not change
+    its arithmetic) for a fraction of that. Each thread gets its own scalers (a scaler is not
+    thread-safe), so analysers may scale frames in worker threads.
+    """
+
+    def __init__(self) -> None:
+        from av.video.reformatter import VideoReformatter
+
+        self._make = VideoReformatter
+        self._scalers: dict[tuple[int, int, int, str], VideoReformatter] = {}
+
+    def reformat(self, frame: av.VideoFrame, width: int, height: int, fmt: str) -> np.ndarray:
+        """``frame`` scaled (area average) and converted to ``fmt``, as ``frame.reformat`` would."""
+        key = (threading.get_ident(), width, height, fmt)  # a scaler is never shared between threads
+        scaler = self._scalers.get(key)
+        if scaler is None:
+            scaler = self._scalers[key] = self._make()
+        # One slice thread: the decoder's threads already keep the other cores busy.
+        return scaler.reformat(frame, width=width, height=height, format=fmt, interpolation="AREA", threads=1).to_ndarray()
+
+
 class DecodedFrame:
     """One decoded frame, upright, with lazily computed views for the analysers.
 
@@ -365,6 +392,7 @@ class DecodedFrame:
         rotation: int,
         analysis_size: tuple[int, int],
         display_size: tuple[int, int] | None = None,
+        reformatters: Reformatters | None = None,
     ):
         self._frame = av_frame
         self.index = index
@@ -373,11 +401,19 @@ class DecodedFrame:
         self._size = analysis_size  # (width, height) of the upright analysis picture
         # (width, height) of the upright picture as shown: non-square pixels and rotation applied
         self._display = display_size or ((av_frame.height, av_frame.width) if rotation in (90, 270) else (av_frame.width, av_frame.height))
+        self._reformatters = reformatters
+        # PyAV's scaler retags the source frame's colour metadata while it works: two threads
+        # scaling the same frame at once (an analyser's worker thread) must take turns.
+        self._scaling = threading.Lock()
 
     def _reformat(self, width: int, height: int, fmt: str) -> np.ndarray:
         if self.rotation in (90, 270):
             width, height = height, width
-        img = self._frame.reformat(width=width, height=height, format=fmt, interpolation="AREA").to_ndarray()
+        with self._scaling:
+            if self._reformatters is None:
+                img = self._frame.reformat(width=width, height=height, format=fmt, interpolation="AREA").to_ndarray()
+            else:
+                img = self._reformatters.reformat(self._frame, width, height, fmt)
         return _rotate(img, self.rotation)
 
     def _bgr_from_planes(self, width: int, height: int) -> np.ndarray:
@@ -597,6 +633,7 @@ def iter_frames(
     allowed_s = max_damaged_fraction * info.duration_s
     p = Path(path)
     container = _open(path, film)
+    scalers = Reformatters()
     with container:
         vs = container.streams.video[0]
         vs.thread_type = "AUTO"
@@ -648,7 +685,7 @@ def iter_frames(
                     seconds = max(t - t0, last_time if index else 0.0)
                     ft = FrameTime(frame=index, seconds=round(seconds, 6), rate=rate)
                     last_time = seconds
-                    yield DecodedFrame(av_frame, index, ft, info.rotation, size, (info.display_width, info.display_height))
+                    yield DecodedFrame(av_frame, index, ft, info.rotation, size, (info.display_width, info.display_height), scalers)
                     index += 1
         except av.error.FFmpegError as err:  # the container itself, not one packet, cannot be read on
             raise FilmError(path, f"cannot decode video stream (broken at {last_time:.1f} s: {_reason(err)})", REEXPORT, film) from err
