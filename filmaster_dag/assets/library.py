@@ -116,10 +116,11 @@ def film_source(context: dg.AssetExecutionContext, inbox: FilmInbox, store: Medi
 
 def _selected_outputs(context: dg.AssetExecutionContext) -> set[str]:
     """The outputs this run asked for (every output when the function is invoked directly)."""
+    every = {"shots", "frame_signals", "keyframe_candidates", "film_rhythm"}
     try:
-        return set(context.selected_output_names)
-    except AttributeError:  # direct invocation with dg.build_asset_context has no step selection
-        return {"shots", "frame_signals", "keyframe_candidates", "film_rhythm"}
+        return {key.path[-1] for key in context.selected_asset_keys} & every or every
+    except (AttributeError, dg.DagsterInvalidPropertyError):  # direct invocation with dg.build_asset_context
+        return every
 
 
 @dg.multi_asset(
