@@ -26,8 +26,9 @@ from filmaster_dag.llm import ChatClient, JsonResult, ResponseMode, extract_json
 from filmaster_dag.llm import client as client_module
 from filmaster_dag.resources.llm import NO_MODEL, LanguageModel, OpenAICompatibleModel, RulesOnly, make_language_model
 
-TIMEOUT_S = 0.3  # the client's patience in these tests; a "slow" reply takes longer than this
+TIMEOUT_S = 0.3  # the client's patience in the timeout tests; a "slow" reply takes longer than this
 SLOW_S = 1.0
+PATIENT_S = 10.0  # elsewhere: a loaded machine must not turn a prompt reply into a timeout
 
 
 class Scene(BaseModel):
@@ -113,7 +114,7 @@ class ScriptedServer:
         self.replies.extend(replies)
 
     def client(self, **kwargs: Any) -> ChatClient:
-        options = {"timeout_s": TIMEOUT_S, "retries": 2, "backoff_s": 0.0} | kwargs
+        options = {"timeout_s": PATIENT_S, "retries": 2, "backoff_s": 0.0} | kwargs
         return ChatClient(self.base_url, "test-model", **options)
 
     def close(self) -> None:
@@ -241,7 +242,7 @@ def test_schema_violating_answers_end_in_none_and_the_error_names_the_field(serv
 
 def test_an_answer_slower_than_the_timeout_is_retried(server):
     server.script(Reply(content=json.dumps(GOOD), delay_s=SLOW_S), ok(GOOD))
-    result = server.client().complete_json(MESSAGES, SceneList)
+    result = server.client(timeout_s=TIMEOUT_S).complete_json(MESSAGES, SceneList)
 
     assert result.value == SceneList.model_validate(GOOD)
     assert result.attempts == 2 and "timed out" in result.problems[0]
@@ -249,7 +250,7 @@ def test_an_answer_slower_than_the_timeout_is_retried(server):
 
 def test_answers_all_slower_than_the_timeout_end_in_none(server):
     server.script(*[Reply(content=json.dumps(GOOD), delay_s=SLOW_S) for _ in range(3)])
-    result = server.client().complete_json(MESSAGES, SceneList)
+    result = server.client(timeout_s=TIMEOUT_S).complete_json(MESSAGES, SceneList)
 
     assert result.value is None and result.raw is None
     assert result.attempts == 3
@@ -370,7 +371,7 @@ def test_the_openai_compatible_resource_reads_its_key_from_the_environment(serve
     monkeypatch.setenv("FILMASTER_LLM_API_KEY", "sk-from-env")
     server.script(ok(GOOD))
     configured = OpenAICompatibleModel(
-        base_url=server.base_url + "/", model="test-model", api_key=dg.EnvVar("FILMASTER_LLM_API_KEY"), timeout_s=TIMEOUT_S, backoff_s=0
+        base_url=server.base_url + "/", model="test-model", api_key=dg.EnvVar("FILMASTER_LLM_API_KEY"), timeout_s=PATIENT_S, backoff_s=0
     )
     with dg.build_resources({"llm": configured}) as resources:
         llm = resources.llm
@@ -387,7 +388,7 @@ def test_make_language_model_chooses_the_server_when_configured(server):
     server.script(ok(BAD_FIELD), ok(BAD_FIELD), ok(BAD_FIELD))
     model = make_language_model(server.base_url, "test-model")
     assert isinstance(model, OpenAICompatibleModel) and model.available
-    fast = model.model_copy(update={"timeout_s": TIMEOUT_S, "backoff_s": 0.0})
+    fast = model.model_copy(update={"timeout_s": PATIENT_S, "backoff_s": 0.0})
     result = fast.complete_json(MESSAGES, SceneList)
     assert result.value is None and "scenes.0.time_of_day" in result.error
 
@@ -400,7 +401,7 @@ def test_a_schema_the_client_cannot_send_costs_the_answer_not_the_run(server):
         model_config = {"arbitrary_types_allowed": True}
         thing: Odd
 
-    model = OpenAICompatibleModel(base_url=server.base_url, model="test-model", timeout_s=TIMEOUT_S, backoff_s=0)
+    model = OpenAICompatibleModel(base_url=server.base_url, model="test-model", timeout_s=PATIENT_S, backoff_s=0)
     result = model.complete_json(MESSAGES, Unsendable)
     assert result.value is None and result.attempts == 0 and server.requests == []
     assert result.error.startswith("language-model client failed: PydanticInvalidForJsonSchema")
