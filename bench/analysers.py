@@ -45,7 +45,7 @@ def one_pass(path: Path, info: FilmProbe) -> tuple[dict[str, float], int]:
     detector = ShotBoundaryDetector(ShotDetectionConfig(), info.frame_rate)
     analysers: dict[str, FrameAnalyser] = {
         "shot detector": detector,
-        "camera signals": camera.CameraSignals(),
+        "camera signals": camera.CameraSignals(background=False),
         "keyframe candidates": kf.KeyframeCandidates(float(info.frame_rate), background=False),  # its cost, timed in line
     }
     cpu = dict.fromkeys(["decode", "view: bgr", "view: gray", *analysers], 0.0)

@@ -224,6 +224,17 @@ def test_signals_colour_columns(bbb):
     assert (t["sharpness"] >= 0).all()
 
 
+def test_signals_measured_in_the_worker_are_those_measured_in_line(media):
+    """The worker thread changes where the frames are measured, not the rows (Chaplin: a real
+    camera move, colour every other frame)."""
+    worker, inline = camera.CameraSignals(), camera.CameraSignals(background=False)
+    worker.BATCH, worker.MAX_PENDING = 3, 1  # odd batches, and the pass waits for the worker
+    run_decode_pass(CHAPLIN, [worker, inline])
+    theirs = inline.table()
+    assert len(theirs) == 241 and theirs["dx"].notna().sum() > 200
+    pd.testing.assert_frame_equal(worker.table(), theirs, check_exact=True)
+
+
 def test_shot_scale_chaplin_and_meadow(bbb, chaplin):
     scale = camera.measure_shot_scale(chaplin)
     # Two men seen full-figure in a park: a long (full) shot; one face is confirmed.

@@ -11,13 +11,23 @@ from filmaster_dag.cinema import keyframes as kf
 from filmaster_dag.cinema import library as lib
 from filmaster_dag.cinema.media import run_decode_pass
 
-from .conftest import BBB_60, BBB_CUT_FRAMES
+from .conftest import BBB_60, BBB_CUT_FRAMES, CHAPLIN
 
 
 def _bbb_candidates():
     sampler = kf.KeyframeCandidates(24)
     run_decode_pass(BBB_60, [sampler])
     return sampler
+
+
+def test_candidates_encoded_in_the_worker_are_those_encoded_in_line(media):
+    """The worker thread changes where the candidates are encoded, not what they are."""
+    worker, inline = kf.KeyframeCandidates(25), kf.KeyframeCandidates(25, background=False)
+    worker.MAX_PENDING = 2  # the pass waits for the worker too
+    run_decode_pass(CHAPLIN, [worker, inline])
+    assert len(worker.candidates) == len(inline.candidates) == 241 // 12 + 1
+    assert [c.__dict__ for c in worker.candidates] == [c.__dict__ for c in inline.candidates]
+    assert [c.frame for c in worker.candidates] == list(range(0, 241, 12))
 
 
 def test_keyframes_are_sharp_lit_and_inside_their_shot(media):

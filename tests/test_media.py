@@ -48,6 +48,23 @@ def test_decode_pass_feeds_every_analyser_every_frame(media):
     assert d.duration_s == pytest.approx(5.0, abs=1 / 24)
 
 
+def test_pass_scalers_give_the_pictures_pyav_gives(media):
+    """The decode pass keeps one FFmpeg scaler per output size; the pictures are PyAV's own,
+    byte for byte (keyframe pictures and the analysis picture of a non-4:2:0 film)."""
+    from filmaster_dag.cinema.media import Reformatters
+
+    scalers = Reformatters()
+    with av.open(str(SINTEL)) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            if i % 20:
+                continue
+            for width, height, fmt in ((480, 270, "rgb24"), (284, 160, "bgr24"), (480, 270, "rgb24")):
+                ours = scalers.reformat(frame, width, height, fmt)
+                theirs = frame.reformat(width=width, height=height, format=fmt, interpolation="AREA").to_ndarray()
+                assert ours.shape == (height, width, 3)
+                np.testing.assert_array_equal(ours, theirs)
+
+
 def test_soundtrack_decodes_to_mono(media):
     track = load_soundtrack(BBB_60)
     assert track.sample_rate == 22050 and track.samples.ndim == 1

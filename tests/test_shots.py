@@ -289,6 +289,30 @@ def test_cut_detector_finds_bbb_cuts_and_publishes_content_score(bbb_pictures):
     assert ours[45] > 10 * np.median(ours)
 
 
+def test_cut_detector_cuts_where_pyscenedetect_alone_cuts(bbb_pictures):
+    """PySceneDetect decides on our content score (not one it computes again): its cuts are the
+    ones its own AdaptiveDetector finds on the same pictures, with a window and minimum length
+    that make it cut at both BBB cuts, and a content-threshold detector too."""
+    from scenedetect.common import FrameTimecode
+    from scenedetect.detectors import AdaptiveDetector, ContentDetector
+
+    frames = [bbb_pictures[i] for i in range(240, 461)]
+    for method, plain in (
+        ("adaptive", AdaptiveDetector(adaptive_threshold=2.0, min_scene_len=5, window_width=3, min_content_val=8.0)),
+        ("content", ContentDetector(threshold=12.0, min_scene_len=5)),
+    ):
+        cuts = CutDetector(
+            RATE, method, adaptive_threshold=2.0, adaptive_window=3, adaptive_min_content=8.0, content_threshold=12.0, min_shot_frames=5
+        )
+        found = []
+        for i, p in enumerate(frames):
+            cuts.add(p)
+            found += [c.frame_num for c in plain.process_frame(FrameTimecode(i, RATE), cuts.cut_picture(p))]
+        found += [c.frame_num for c in plain.post_process(FrameTimecode(len(frames) - 1, RATE))]
+        assert cuts.post_process() == sorted(set(found)), method
+        assert {45, 138} <= set(found), method
+
+
 def test_flash_filter_tells_flash_from_cut(bbb_pictures):
     shot2 = [bbb_pictures[i] for i in range(300, 330)]
     shot3 = [bbb_pictures[i] for i in range(400, 430)]

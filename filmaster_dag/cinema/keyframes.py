@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import bisect
 import io
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .media import DecodedFrame
+from .media import DecodedFrame, InOrderWorker
 
 
 @dataclass
@@ -45,8 +43,7 @@ class KeyframeCandidates:
         self.quality = quality
         self.background = background
         self._done: list[Candidate] = []
-        self._pending: deque[Future[Candidate]] = deque()
-        self._pool: ThreadPoolExecutor | None = None
+        self._worker: InOrderWorker[Candidate] | None = None
 
     def update(self, frame: DecodedFrame) -> None:
         if frame.index % self.stride:
@@ -54,20 +51,15 @@ class KeyframeCandidates:
         if not self.background:
             self._done.append(encode_candidate(frame, self.max_width, self.quality))
             return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keyframe-candidates")
-        self._pending.append(self._pool.submit(encode_candidate, frame, self.max_width, self.quality))
-        while self._pending and (self._pending[0].done() or len(self._pending) > self.MAX_PENDING):
-            self._done.append(self._pending.popleft().result())
+        if self._worker is None:
+            self._worker = InOrderWorker("keyframe-candidates", self.MAX_PENDING)
+        self._done += self._worker.submit(encode_candidate, frame, self.max_width, self.quality)
 
     @property
     def candidates(self) -> list[Candidate]:
         """The candidates so far, in frame order (waits for the worker to finish them)."""
-        while self._pending:
-            self._done.append(self._pending.popleft().result())
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
-            self._pool = None
+        if self._worker is not None:
+            self._done += self._worker.drain()
         return self._done
 
 

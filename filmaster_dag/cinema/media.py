@@ -10,17 +10,21 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import av
 import numpy as np
 
 from .timecode import FrameTime
+
+T = TypeVar("T")
 
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".mts", ".ogv", ".wmv", ".flv"}
 
@@ -421,13 +425,20 @@ class DecodedFrame:
 
         f = self._frame
         w, h = f.width, f.height
-        planes = []
+        # The scaled planes land straight in one I420 buffer (Y, then U, then V): no copying.
+        i420 = np.empty((height * 3 // 2, width), np.uint8)
+        quarter = (width // 2) * (height // 2)
+        flat = i420.reshape(-1)
+        targets = (
+            i420[:height],
+            flat[width * height : width * height + quarter].reshape(height // 2, width // 2),
+            flat[width * height + quarter :].reshape(height // 2, width // 2),
+        )
         for i, (pw, ph) in enumerate(((w, h), ((w + 1) // 2, (h + 1) // 2), ((w + 1) // 2, (h + 1) // 2))):
             plane = f.planes[i]
             arr = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[:ph, :pw]
-            size = (width, height) if i == 0 else (width // 2, height // 2)
-            planes.append(cv2.resize(arr, size, interpolation=cv2.INTER_AREA))
-        i420 = np.concatenate([planes[0], planes[1].reshape(-1, width), planes[2].reshape(-1, width)])
+            target = targets[i]
+            cv2.resize(arr, (target.shape[1], target.shape[0]), dst=target, interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
 
     @cached_property
@@ -459,6 +470,40 @@ class DecodedFrame:
             h = round(h * max_width / w / 2) * 2
             w = max_width
         return self._reformat(w, h, "rgb24")
+
+
+class InOrderWorker(Generic[T]):
+    """One worker thread for a frame analyser's heavy work, done in the order it was handed over.
+
+    For work that runs mostly inside FFmpeg or OpenCV (they release the GIL), so it proceeds on
+    the other core while the pass's thread feeds the next frame to the other analysers. At most
+    ``max_pending`` jobs wait (memory stays bounded: the pass waits for the worker instead); a
+    job's error is raised on the pass's thread by the next :meth:`submit` or :meth:`drain`.
+    """
+
+    def __init__(self, name: str, max_pending: int = 8):
+        self.name = name
+        self.max_pending = max(1, int(max_pending))
+        self._pending: deque[Future[T]] = deque()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def submit(self, fn: Callable[..., T], *args: object) -> list[T]:
+        """Hand ``fn(*args)`` to the worker; returns the results finished so far, in order."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
+        self._pending.append(self._pool.submit(fn, *args))
+        done = []
+        while self._pending and (self._pending[0].done() or len(self._pending) > self.max_pending):
+            done.append(self._pending.popleft().result())
+        return done
+
+    def drain(self) -> list[T]:
+        """Wait for every job handed over; their results not yet returned, in order. The thread ends."""
+        done = [self._pending.popleft().result() for _ in range(len(self._pending))]
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+        return done
 
 
 class FrameAnalyser(Protocol):

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from ..media import InOrderWorker
 from .lighting import colour_temperature_k
 
 if TYPE_CHECKING:
@@ -98,7 +99,15 @@ class CameraSignals:
     ``colour_every`` frames (default 2, filled forward in between; keyframe candidates taken at
     an even stride get their own values). Cost: ~0.3 ms/frame on one core, LK being half of it.
     The first row (and any frame without a fit) has NaN motion and ``inlier_ratio`` 0.
+
+    With ``background`` (the default) the frames are measured in a worker thread, in order, a
+    batch at a time, while the pass's thread feeds the other analysers: OpenCV releases the GIL,
+    so the two cores share the work. The rows are the same; :meth:`table` waits for the last.
     """
+
+    #: Frames handed to the worker at once (fewer hand-overs), and batches waiting at most.
+    BATCH = 8
+    MAX_PENDING = 8
 
     def __init__(
         self,
@@ -107,8 +116,13 @@ class CameraSignals:
         colour_every: int = 2,
         ransac_threshold_px: float = 0.6,
         min_eig: float = 1e-3,
+        background: bool = True,
     ):
         self.width = int(width)
+        self.background = background
+        self._seen = 0  # frames handed to update
+        self._batch: list[tuple[int, float, np.ndarray, np.ndarray | None]] = []
+        self._worker: InOrderWorker[None] | None = None
         self.grid = grid
         self.colour_every = max(1, int(colour_every))
         self.ransac_threshold_px = float(ransac_threshold_px)
@@ -144,7 +158,38 @@ class CameraSignals:
         return factor, w0 // factor, max(8, h0 // factor)
 
     def update(self, frame: DecodedFrame) -> None:
-        gray = frame.gray
+        colour = frame.index % self.colour_every == 0 or not self._seen
+        # The pictures are taken here, on the pass's thread (views are made once a frame, for
+        # every analyser); the measuring happens in order in a worker when ``background``.
+        item = (int(frame.index), float(frame.time.seconds), frame.gray, frame.bgr if colour else None)
+        self._seen += 1
+        if not self.background:
+            self._measure(*item)
+            return
+        self._batch.append(item)
+        if len(self._batch) >= self.BATCH:
+            self._submit()
+
+    def _submit(self) -> None:
+        if not self._batch:
+            return
+        if self._worker is None:
+            self._worker = InOrderWorker("camera-signals", self.MAX_PENDING)
+        batch, self._batch = self._batch, []
+        self._worker.submit(self._measure_batch, batch)
+
+    def _measure_batch(self, batch: list[tuple[int, float, np.ndarray, np.ndarray | None]]) -> None:
+        for item in batch:
+            self._measure(*item)
+
+    def _finish(self) -> None:
+        """Wait for the worker to measure every frame handed over so far."""
+        self._submit()
+        if self._worker is not None:
+            self._worker.drain()
+
+    def _measure(self, index: int, seconds: float, gray: np.ndarray, bgr: np.ndarray | None) -> None:
+        """One frame's row: motion from the previous frame; light and colour when ``bgr`` is given."""
         h0, w0 = gray.shape[:2]
         if self._source != (w0, h0):  # the sizes are worked out once a film, not once a frame
             self._source = (w0, h0)
@@ -201,18 +246,18 @@ class CameraSignals:
                 energy = diff
         self._prev = small
 
-        if frame.index % self.colour_every == 0 or not self._rows:
-            bgr = frame.bgr
+        if bgr is not None:
             sb = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_AREA) if bgr.shape[1] != w else bgr
             mean, std = cv2.meanStdDev(small)
             sat = cv2.mean(cv2.cvtColor(sb, cv2.COLOR_BGR2HSV))[1] / 255.0
             cct = colour_temperature_k(sb, bgr=True)
             _, lstd = cv2.meanStdDev(cv2.Laplacian(gray, cv2.CV_16S))
             self._colour = (float(mean[0, 0]) / 255.0, float(std[0, 0]) / 255.0, sat, cct, float(lstd[0, 0]) ** 2)
-        self._rows.append((int(frame.index), float(frame.time.seconds), dx, dy, zoom, rot, inliers, energy, diff, *self._colour))
+        self._rows.append((index, seconds, dx, dy, zoom, rot, inliers, energy, diff, *self._colour))
 
     def table(self) -> pd.DataFrame:
         """One row per frame seen, columns :data:`SIGNAL_COLUMNS`."""
+        self._finish()
         df = pd.DataFrame(self._rows, columns=SIGNAL_COLUMNS)
         df["frame"] = df["frame"].astype("int64")
         return df
