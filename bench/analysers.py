@@ -18,6 +18,12 @@ process's load. (OpenCV runs these small pictures on the calling thread.)
 - ``after the pass``: the library's steps on the pass's results (boundaries, keyframe choice,
   camera language, sequences), in seconds, from :func:`filmaster_dag.cinema.library.analyse_film`'s
   stages but timed in CPU seconds here.
+
+The per-analyser rows time the work in line (``background=False``). The library runs camera
+signals and keyframe candidates in worker threads beside the pass's thread; a second table,
+``threads``, is that pass as the library runs it: wall seconds, process CPU seconds, and the CPU
+seconds of the pass's thread, of each worker, and the rest (FFmpeg's decoding threads and
+OpenCV's pool). CPU seconds over wall seconds is the number of cores the pass keeps busy.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from filmaster_dag.cinema import camera
 from filmaster_dag.cinema import keyframes as kf
 from filmaster_dag.cinema import library as lib
-from filmaster_dag.cinema.media import FilmProbe, FrameAnalyser, iter_frames, probe
+from filmaster_dag.cinema.media import FilmProbe, FrameAnalyser, iter_frames, probe, run_decode_pass
 from filmaster_dag.cinema.shots import ShotBoundaryDetector, ShotDetectionConfig, segment_shots
 
 FILMS = ROOT.parent / "shared" / "media" / "films"
@@ -68,6 +74,21 @@ def one_pass(path: Path, info: FilmProbe) -> tuple[dict[str, float], int]:
     total = time.process_time() - start
     cpu["decode"] = total - sum(v for k, v in cpu.items() if k != "decode")
     return cpu, n
+
+
+def threaded_pass(path: Path, info: FilmProbe) -> dict[str, float]:
+    """The library's decode pass (workers on): wall and CPU seconds, split by thread."""
+    signals = camera.CameraSignals()
+    candidates = kf.KeyframeCandidates(float(info.frame_rate))
+    detector = ShotBoundaryDetector(ShotDetectionConfig(), info.frame_rate)
+    wall, cpu, main = time.perf_counter(), time.process_time(), time.thread_time()
+    run_decode_pass(path, [detector, signals, candidates], 256, path.stem, info)
+    signals.table(), candidates.candidates  # wait for the workers
+    out = {"wall": time.perf_counter() - wall, "process CPU": time.process_time() - cpu, "pass thread": time.thread_time() - main}
+    out["camera signals worker"] = signals._worker.cpu_seconds if signals._worker else 0.0
+    out["keyframe candidates worker"] = candidates._worker.cpu_seconds if candidates._worker else 0.0
+    out["decoder and OpenCV threads"] = out["process CPU"] - sum(v for k, v in out.items() if k not in ("wall", "process CPU"))
+    return out
 
 
 def after_pass(path: Path, info: FilmProbe) -> dict[str, float]:
@@ -121,6 +142,11 @@ def main() -> None:
         for k, v in ms.items():
             print(f"| {k} | {v:.3f} | {100 * v / total:.0f} % |")
         print(f"| **pass total** | {total:.3f} | 100 % |")
+        threads = [threaded_pass(path, info) for _ in range(args.repeat)]
+        print(
+            "threads (the library's pass, workers on), seconds, median: "
+            + ", ".join(f"{k} {statistics.median(t[k] for t in threads):.2f}" for k in threads[0])
+        )
         post = {"shot boundaries": boundaries_cpu(path, info), **after_pass(path, info)}
         print("after the pass, CPU s: " + ", ".join(f"{k} {v:.3f}" for k, v in post.items()))
 

@@ -26,6 +26,27 @@ from .timecode import FrameTime
 
 T = TypeVar("T")
 
+
+def _one_opencv_thread() -> None:
+    """OpenCV works on the calling thread only, for the whole process (set once, on import).
+
+    The analysis makes its own parallelism: FFmpeg's decoding threads, the analysers' worker
+    threads, the soundtrack's thread, camera language's shot threads. On top of them OpenCV's
+    pool split each small call (Lucas-Kanade's 40 grid points, three times a frame) across the
+    cores and spun waiting for it: 15-20 % of a film's analysis CPU, for nothing (measured on
+    BBB 60 s, 2 cores; the results are the same bit for bit). Set once, at import, before any
+    analysis thread exists: changing OpenCV's pool while another thread uses it can crash.
+    ``FILMASTER_OPENCV_THREADS=<n>`` sets another count; ``default`` leaves OpenCV's own.
+    """
+    setting = os.environ.get("FILMASTER_OPENCV_THREADS", "1").strip()
+    if setting != "default":
+        import cv2
+
+        cv2.setNumThreads(int(setting))
+
+
+_one_opencv_thread()
+
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".mts", ".ogv", ".wmv", ".flv"}
 
 REEXPORT = "re-export the file (e.g. H.264/AAC MP4) or remove it from the inbox"
@@ -479,19 +500,28 @@ class InOrderWorker(Generic[T]):
     the other core while the pass's thread feeds the next frame to the other analysers. At most
     ``max_pending`` jobs wait (memory stays bounded: the pass waits for the worker instead); a
     job's error is raised on the pass's thread by the next :meth:`submit` or :meth:`drain`.
+    ``cpu_seconds``: the worker's CPU time in the jobs so far (``bench/analysers.py`` reports it).
     """
 
     def __init__(self, name: str, max_pending: int = 8):
         self.name = name
         self.max_pending = max(1, int(max_pending))
+        self.cpu_seconds = 0.0
         self._pending: deque[Future[T]] = deque()
         self._pool: ThreadPoolExecutor | None = None
+
+    def _timed(self, fn: Callable[..., T], *args: object) -> T:
+        start = time.thread_time()
+        try:
+            return fn(*args)
+        finally:
+            self.cpu_seconds += time.thread_time() - start  # one job at a time: no race
 
     def submit(self, fn: Callable[..., T], *args: object) -> list[T]:
         """Hand ``fn(*args)`` to the worker; returns the results finished so far, in order."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
-        self._pending.append(self._pool.submit(fn, *args))
+        self._pending.append(self._pool.submit(self._timed, fn, *args))
         done = []
         while self._pending and (self._pending[0].done() or len(self._pending) > self.max_pending):
             done.append(self._pending.popleft().result())
