@@ -27,7 +27,6 @@ import difflib
 import hashlib
 import os
 import re
-import unicodedata
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -46,6 +45,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from .naming import slugify
 
 # -- the brief's own small vocabularies --------------------------------------------------------
 
@@ -590,11 +591,6 @@ def _known_fields(loc: tuple[str | int, ...]) -> list[str]:
 # -- partition key and content hash ----------------------------------------------------------------
 
 
-def _slugify(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 def brief_slug(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> str:
     """The brief's ``productions`` partition key: readable, ASCII, stable, unique per file.
 
@@ -608,7 +604,7 @@ def brief_slug(path: str | os.PathLike[str], root: str | os.PathLike[str] | None
     p = Path(path)
     rel = p.relative_to(root) if root is not None else Path(p.name)
     stem = rel.with_suffix("").as_posix()
-    slug = "-".join(s for s in (_slugify(part) for part in stem.split("/")) if s)
+    slug = "-".join(s for s in (slugify(part) for part in stem.split("/")) if s)
     if not slug or rel.as_posix() != f"{slug}.yaml":  # sub-folders, other suffixes, capitals, accents...
         digest = hashlib.sha256(rel.as_posix().encode()).hexdigest()[:8]
         slug = f"{slug}--{digest}" if slug else f"brief--{digest}"

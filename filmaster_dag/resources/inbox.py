@@ -27,6 +27,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import field_validator
 
+from ..cinema import naming
 from ..cinema.media import VIDEO_SUFFIXES
 
 # Suffixes of files still being written by a browser, a download manager or a copy tool.
@@ -66,9 +67,8 @@ def _absolute(folder: str | os.PathLike) -> Path:
 
 
 def slugify(text: str) -> str:
-    """ASCII, lowercase, dash-separated: ``"Été à Paris (1962)"`` -> ``"ete-a-paris-1962"``."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "film"
+    """ASCII, lowercase, dash-separated: ``"Été à Paris (1962)"`` -> ``"ete-a-paris-1962"`` (``film`` if nothing is left)."""
+    return naming.slugify(text) or "film"
 
 
 def _path_hash(rel: Path, width: int = 6) -> str:
