@@ -97,7 +97,8 @@ class CameraSignals:
     or blurred pictures track badly and get a low ratio). The fit is then refitted on the inliers
     that agree best (see :func:`_tighten`). Colour statistics and sharpness are computed every
     ``colour_every`` frames (default 2, filled forward in between; keyframe candidates taken at
-    an even stride get their own values). Cost: ~0.3 ms/frame on one core, LK being half of it.
+    an even stride get their own values). Cost: ~0.7 ms of CPU a frame for a 320-px analysis picture
+    (``bench/analysers.py``), the tracking-size resize, Lucas-Kanade and the colour statistics most of it.
     The first row (and any frame without a fit) has NaN motion and ``inlier_ratio`` 0.
 
     With ``background`` (the default) the frames are measured in a worker thread, in order, a
