@@ -8,33 +8,22 @@ and produces nothing, because random vectors must never pass as semantic ones.
 from __future__ import annotations
 
 import os
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from typing import Any
 
-import dagster as dg
 import numpy as np
 from pydantic import Field, PrivateAttr
 
+from .model import ModelResource
 
-class ShotEmbedder(dg.ConfigurableResource, ABC):
+
+class ShotEmbedder(ModelResource):
     """The interface: image and text embeddings in one space, or a clear "unavailable".
 
     Implementations: :class:`OpenClipEmbedder` (real open_clip weights) and
     :class:`OfflineEmbedder` (no weights: produces no vectors and says why). Choose with
     :func:`make_embedder` from configuration.
     """
-
-    @property
-    @abstractmethod
-    def available(self) -> bool: ...
-
-    @property
-    @abstractmethod
-    def why_unavailable(self) -> str: ...
-
-    @property
-    @abstractmethod
-    def identity(self) -> str: ...
 
     @abstractmethod
     def embed_images(self, images: list[np.ndarray]) -> np.ndarray:

@@ -21,20 +21,19 @@ why, which the asset records in its metadata. Keep the key out of code and confi
 from __future__ import annotations
 
 import time
-from abc import ABC, abstractmethod
 
-import dagster as dg
 from pydantic import BaseModel, Field, PrivateAttr
 
 from ..llm import ChatClient, JsonResult
 from ..llm.client import Message
+from .model import ModelResource
 
 __all__ = ["JsonResult", "LanguageModel", "OpenAICompatibleModel", "RulesOnly", "make_language_model"]
 
 NO_MODEL = "no language model configured; the rules writer is used"
 
 
-class LanguageModel(dg.ConfigurableResource, ABC):
+class LanguageModel(ModelResource):
     """The interface: a validated JSON answer from a language model, or ``None`` and why.
 
     - ``available``: whether a model is configured at all (it says nothing about the server being up);
@@ -46,18 +45,6 @@ class LanguageModel(dg.ConfigurableResource, ABC):
     An implementation provides ``_ask``; ``complete_json`` guards it, so that neither an unconfigured
     model nor a bug in a client can raise into an asset that has a rules writer to fall back on.
     """
-
-    @property
-    @abstractmethod
-    def available(self) -> bool: ...
-
-    @property
-    @abstractmethod
-    def why_unavailable(self) -> str: ...
-
-    @property
-    @abstractmethod
-    def identity(self) -> str: ...
 
     def complete_json(
         self,
