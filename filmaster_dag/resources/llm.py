@@ -21,6 +21,7 @@ why, which the asset records in its metadata. Keep the key out of code and confi
 from __future__ import annotations
 
 import time
+from abc import abstractmethod
 
 from pydantic import BaseModel, Field, PrivateAttr
 
@@ -57,7 +58,7 @@ class LanguageModel(ModelResource):
         """One JSON object matching ``schema``, validated; ``value=None`` and a one-line ``error`` on failure."""
         model = str(getattr(self, "model", ""))
         if not self.available:
-            return JsonResult(value=None, attempts=0, model=model, mode="none", error=self.why_unavailable, raw=None, seconds=0.0)
+            return self._unavailable()
         start = time.monotonic()
         try:
             return self._ask(messages, schema, temperature, seed)
@@ -65,8 +66,14 @@ class LanguageModel(ModelResource):
             error = " ".join(f"language-model client failed: {type(err).__name__}: {err}".split())
             return JsonResult(None, 0, model, "none", error, None, time.monotonic() - start)
 
+    @abstractmethod
     def _ask(self, messages: list[Message], schema: type[BaseModel], temperature: float, seed: int | None) -> JsonResult:
-        raise NotImplementedError(f"{type(self).__name__} asks no language model")
+        """Ask the model (only called when ``available``)."""
+
+    def _unavailable(self) -> JsonResult:
+        """The answer of a model that is not there: nothing, and why."""
+        model = str(getattr(self, "model", ""))
+        return JsonResult(value=None, attempts=0, model=model, mode="none", error=self.why_unavailable, raw=None, seconds=0.0)
 
 
 class RulesOnly(LanguageModel):
@@ -86,6 +93,9 @@ class RulesOnly(LanguageModel):
     @property
     def identity(self) -> str:
         return "rules"
+
+    def _ask(self, messages: list[Message], schema: type[BaseModel], temperature: float, seed: int | None) -> JsonResult:
+        return self._unavailable()
 
 
 class OpenAICompatibleModel(LanguageModel):
