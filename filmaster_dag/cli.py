@@ -60,25 +60,16 @@ def _quiet_dagster(verbose: bool) -> None:
 
 
 def _failure(result) -> tuple[str, str]:
-    """(one line, full trace) of a failed run: the film's own message, else the first step error."""
-    errors = [
-        e.event_specific_data.error
-        for e in result.all_events
-        if e.is_step_failure and e.event_specific_data and e.event_specific_data.error
-    ]
+    """(one line, full trace) of a failed run: the failed step's own description (every film step
+    fails with its one line, see ``assets.library.film_errors``), else the first error's message."""
+    failed = [e.event_specific_data for e in result.all_events if e.is_step_failure and e.event_specific_data]
+    errors = [d.error for d in failed if d.error]
+    described = [d.user_failure_data.description for d in failed if d.user_failure_data and d.user_failure_data.description]
+    if described:
+        return described[0].splitlines()[0], "\n".join(e.to_string() for e in errors)
     if not errors:
         return "failed", ""
-    lines = [e.message.strip().splitlines()[0] if e.message.strip() else e.cls_name for e in errors]
-    line = next((ln[ln.index("film '") :] for ln in lines if "film '" in ln), lines[0])
-    return line, "\n".join(e.to_string() for e in errors)
-
-
-def _run_tags() -> dict[str, str]:
-    try:
-        from .runs import run_tags
-    except ImportError:  # pragma: no cover - runs.py is part of the package
-        return {}
-    return run_tags()
+    return (errors[0].message.strip().splitlines() or [errors[0].cls_name])[0], "\n".join(e.to_string() for e in errors)
 
 
 def ingest(films_to_run: list[str] | None = None, force: bool = False, verbose: bool = False) -> dict[str, str]:
@@ -95,27 +86,22 @@ def ingest(films_to_run: list[str] | None = None, force: bool = False, verbose: 
     from .cinema import progress as film_progress
     from .definitions import build_resources
     from .partitions import films
+    from .runs import plan_ingest, reap_dead_runs, run_tags
 
     ensure_dagster_home()
     _quiet_dagster(verbose)
     console = _console()
     resources = build_resources()
     inbox = resources["inbox"]
-    scan = inbox.scan() if hasattr(inbox, "scan") else None
-    found = scan.films if scan is not None else inbox.films()
+    scan = inbox.scan()
+    found = scan.films
     instance = dg.DagsterInstance.get()
-    reasons: dict[str, str] = {}
-    try:
-        from .runs import films_to_ingest, reap_dead_runs
-
-        reaped = reap_dead_runs(instance)
-        if reaped:
-            console.print(f"marked {len(reaped)} dead run(s) as failed and freed their slots: {', '.join(r[:8] for r in reaped)}")
-        if not films_to_run:
-            reasons = {film: reason for film, _sha, reason in films_to_ingest(instance, inbox, force=force)}
-    except ImportError:  # pragma: no cover
-        reasons = {f: "new" for f in found}
-    targets = films_to_run or sorted(reasons)
+    reaped = reap_dead_runs(instance)
+    if reaped:
+        console.print(f"marked {len(reaped)} dead run(s) as failed and freed their slots: {', '.join(r[:8] for r in reaped)}")
+    # one scan of the inbox, already reaped: plan against the library's record directly
+    to_ingest = [] if films_to_run else [p.film for p in plan_ingest(instance, found, force=force) if p.reason]
+    targets = films_to_run or sorted(to_ingest)
     unknown = [f for f in targets if f not in found]
     statuses = {f: "FAILED: not in the inbox" for f in unknown}
     if unknown:
@@ -124,7 +110,7 @@ def ingest(films_to_run: list[str] | None = None, force: bool = False, verbose: 
     console.print(
         f"inbox: {inbox.root} ({len(found)} films); storage: {resources['store'].root}; DAGSTER_HOME: {os.environ['DAGSTER_HOME']}"
     )
-    for path, why in scan.skipped if scan is not None else []:
+    for path, why in scan.skipped:
         console.print(f"[yellow]skipped[/yellow] {path}: {why}")
     held = sorted(set(found) - set(targets) - set(unknown))
     if held and not films_to_run:
@@ -155,7 +141,7 @@ def ingest(films_to_run: list[str] | None = None, force: bool = False, verbose: 
                     instance=instance,
                     resources=resources,
                     raise_on_error=False,
-                    tags={"filmaster/source": "cli", **_run_tags()},
+                    tags={"filmaster/source": "cli", **run_tags()},
                     # the full log (traces included) is in the run's event log either way
                     run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
                 )
@@ -178,6 +164,7 @@ def library_table(statuses: dict[str, str] | None = None) -> None:
     """Print one row per film in the index: shots, cuts, ASL, movements, scales, sequences, vectors."""
     from rich.table import Table
 
+    from .cinema.vocabulary import GRADUAL_KINDS
     from .definitions import build_resources
 
     resources = build_resources()
@@ -201,7 +188,7 @@ def library_table(statuses: dict[str, str] | None = None) -> None:
             film,
             str(len(r)),
             str(int((r["transition_in"] == "cut").sum())),
-            str(int(r["transition_in"].isin(["dissolve", "fade"]).sum())),
+            str(int(r["transition_in"].isin(GRADUAL_KINDS).sum())),
             f"{r['duration_s'].mean():.2f}",
             moves,
             scales,

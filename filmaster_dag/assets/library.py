@@ -10,9 +10,7 @@ file, the problem and the fix (:func:`film_errors`).
 import base64
 import contextlib
 import time
-import traceback
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
 import numpy as np
@@ -67,8 +65,6 @@ def film_errors(context: dg.AssetExecutionContext, store: MediaStore, file: str 
     except Exception as err:
         step = context.op_execution_context.op.name
         line = one_line(err, film, step, file or _source_file(store, film))
-        if not isinstance(err, FilmError):
-            context.log.debug("".join(traceback.format_exception(err)))
         raise dg.Failure(description=line, allow_retries=False) from err
 
 
@@ -114,9 +110,38 @@ def film_source(context: dg.AssetExecutionContext, inbox: FilmInbox, store: Medi
     return {**info.to_record(), "source_size": stat.st_size, "source_mtime_ns": stat.st_mtime_ns}
 
 
+_DECODE_OUTPUTS = {
+    "shots": dg.AssetOut(
+        is_required=False,
+        kinds={"python", "scenedetect"},
+        description="Shot boundaries with exact frame indices and times, each boundary's kind (cut, dissolve, fade) and "
+        "confidence, and the frames of each shot outside any transition.",
+    ),
+    "frame_signals": dg.AssetOut(
+        is_required=False,
+        kinds={"python", "opencv"},
+        description="One row per decoded frame: camera motion (content dx/dy, zoom, roll, RANSAC inlier ratio), motion "
+        "energy, light and colour, sharpness, and the shot detector's per-frame scores (cut_*).",
+    ),
+    "keyframe_candidates": dg.AssetOut(
+        is_required=False,
+        kinds={"python"},
+        description="Frames sampled twice a second with their sharpness and brightness; the JPEG is kept only for the "
+        "candidates keyframe choice can pick.",
+    ),
+    "film_rhythm": dg.AssetOut(
+        is_required=False,
+        kinds={"python", "librosa"},
+        description="The film's rhythm: average/median shot length and the shot-length distribution; from the soundtrack "
+        "(librosa) the tempo, beat times, per-shot onset strength and loudness, the fraction of cuts that land on a beat, "
+        "and how the soundtrack carries on across each cut (for sequences).",
+    ),
+}
+
+
 def _selected_outputs(context: dg.AssetExecutionContext) -> set[str]:
     """The outputs this run asked for (every output when the function is invoked directly)."""
-    every = {"shots", "frame_signals", "keyframe_candidates", "film_rhythm"}
+    every = set(_DECODE_OUTPUTS)
     try:
         return {key.path[-1] for key in context.selected_asset_keys} & every or every
     except (AttributeError, dg.DagsterInvalidPropertyError):  # direct invocation with dg.build_asset_context
@@ -126,33 +151,7 @@ def _selected_outputs(context: dg.AssetExecutionContext) -> set[str]:
 @dg.multi_asset(
     partitions_def=films,
     group_name=GROUP,
-    outs={
-        "shots": dg.AssetOut(
-            is_required=False,
-            kinds={"python", "scenedetect"},
-            description="Shot boundaries with exact frame indices and times, each boundary's kind (cut, dissolve, fade) and "
-            "confidence, and the frames of each shot outside any transition.",
-        ),
-        "frame_signals": dg.AssetOut(
-            is_required=False,
-            kinds={"python", "opencv"},
-            description="One row per decoded frame: camera motion (content dx/dy, zoom, roll, RANSAC inlier ratio), motion "
-            "energy, light and colour, sharpness, and the shot detector's per-frame scores (cut_*).",
-        ),
-        "keyframe_candidates": dg.AssetOut(
-            is_required=False,
-            kinds={"python"},
-            description="Frames sampled twice a second with their sharpness and brightness; the JPEG is kept only for the "
-            "candidates keyframe choice can pick.",
-        ),
-        "film_rhythm": dg.AssetOut(
-            is_required=False,
-            kinds={"python", "librosa"},
-            description="The film's rhythm: average/median shot length and the shot-length distribution; from the soundtrack "
-            "(librosa) the tempo, beat times, per-shot onset strength and loudness, the fraction of cuts that land on a beat, "
-            "and how the soundtrack carries on across each cut (for sequences).",
-        ),
-    },
+    outs=_DECODE_OUTPUTS,
     can_subset=True,
 )
 def decode_pass(context: dg.AssetExecutionContext, film_source: dict, detection: ShotDetection, store: MediaStore):
@@ -166,10 +165,9 @@ def decode_pass(context: dg.AssetExecutionContext, film_source: dict, detection:
     with film_errors(context, store, path):
         info = FilmProbe.from_record(film_source)
         report(film, "decoding", 0, info.frame_count)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            sound = pool.submit(lib.analyse_soundtrack, path, film) if "film_rhythm" in selected else None
-            pictures = lib.analyse_pictures(path, film, info, detection.config(), detection.analysis_width, detection.transition_network())
-            soundtrack = sound.result() if sound is not None else None
+        pictures, soundtrack, _ = lib.analyse_pictures_and_soundtrack(
+            path, film, info, detection.config(), detection.analysis_width, detection.transition_network(), "film_rhythm" in selected
+        )
         rhythm = lib.rhythm_record(pictures.shots, film_source["duration_s"], soundtrack) if soundtrack is not None else None
     df, d = pictures.shots, pictures.decode
     if "shots" in selected:
@@ -186,7 +184,7 @@ def decode_pass(context: dg.AssetExecutionContext, film_source: dict, detection:
                 "decode_pass_s": round(d.wall_seconds, 3),
                 "analysers_s": round(d.analyse_seconds, 3),
                 "film_s_per_wall_s": round(d.duration_s / max(d.wall_seconds, 1e-9), 1),
-                "damaged_ranges_s": dg.MetadataValue.json([list(r) for r in getattr(d, "damaged_ranges", [])]),
+                "damaged_ranges_s": dg.MetadataValue.json([list(r) for r in d.damaged_ranges]),
                 "notes": "; ".join(d.notes) or "none",
                 "preview": _md_table(
                     df[["shot_index", "start_frame", "end_frame", "start_s", "duration_s", "transition_in", "transition_in_confidence"]]

@@ -62,15 +62,11 @@ def shots_table(shots: list[Shot], film: str) -> pd.DataFrame:
     return records.conform(pd.DataFrame(rows), records.SHOTS)
 
 
-def frame_signals_table(signals: pd.DataFrame, detector_scores: pd.DataFrame | None) -> pd.DataFrame:
-    """Per-frame camera signals with the shot detector's per-frame scores beside them (``cut_*``)."""
-    if detector_scores is None or not len(detector_scores):
+def frame_signals_table(signals: pd.DataFrame, detector_scores: pd.DataFrame) -> pd.DataFrame:
+    """Per-frame camera signals with the shot detector's per-frame scores (indexed by ``frame``) beside them as ``cut_*``."""
+    if not len(detector_scores):
         return signals
-    scores = detector_scores.reset_index(drop=detector_scores.index.name != "frame")
-    if "frame" not in scores:
-        scores = scores.assign(frame=range(len(scores)))
-    scores = scores.rename(columns={c: f"cut_{c}" for c in scores.columns if c != "frame"})
-    return signals.merge(scores, on="frame", how="left")
+    return signals.merge(detector_scores.add_prefix("cut_").reset_index(), on="frame", how="left")
 
 
 def analyse_pictures(
@@ -192,8 +188,9 @@ def grab_frames(path: str, frames: list[int], film: str | None = None, probe: Fi
     wanted, out = set(frames), dict[int, kf.Candidate]()
     if not wanted:
         return out
+    last = max(wanted)
     for frame in iter_frames(path, 256, film, probe):
-        if frame.index > max(wanted):
+        if frame.index > last:
             break
         if frame.index in wanted:
             out[frame.index] = kf.encode_candidate(frame)
@@ -330,20 +327,34 @@ def build_sequences(
     return seq.build_sequences(film, shots, camera_language, keyframes, vectors=vectors, audio_scores=audio_scores or {})
 
 
-def analyse_film(path: str, film: str, probe: FilmProbe, detection: ShotDetectionConfig | None = None) -> dict:
-    """The whole default library analysis in one process (no CLIP), with stage timings.
-
-    The soundtrack's rhythm runs in a second thread while the pictures decode (librosa and
-    PyAV release the GIL for their heavy work), so the two cores are both used.
-    """
-    timings = {}
+def analyse_pictures_and_soundtrack(
+    path: str,
+    film: str,
+    probe: FilmProbe,
+    detection: ShotDetectionConfig | None = None,
+    analysis_width: int = 256,
+    transition_network: TransitionNetwork | None = None,
+    soundtrack: bool = True,
+) -> tuple[PictureAnalysis, tuple[Soundtrack | None, rhythm.SoundtrackRhythm | None] | None, dict[str, float]]:
+    """The decode pass (:func:`analyse_pictures`) with the soundtrack (:func:`analyse_soundtrack`,
+    unless ``soundtrack`` is false) decoding and measured in a second thread meanwhile: librosa and
+    PyAV release the GIL for their heavy work, so both cores are used. Returns the pictures, the
+    soundtrack (None when not asked for) and the wall seconds of ``pictures`` and of both."""
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        soundtrack_future = pool.submit(analyse_soundtrack, path, film)
-        pictures = analyse_pictures(path, film, probe, detection)
-        timings["pictures"] = time.perf_counter() - t0
-        soundtrack = soundtrack_future.result()
+        sound = pool.submit(analyse_soundtrack, path, film) if soundtrack else None
+        pictures = analyse_pictures(path, film, probe, detection, analysis_width, transition_network)
+        timings = {"pictures": time.perf_counter() - t0}
+        track = sound.result() if sound is not None else None
         timings["pictures_and_soundtrack"] = time.perf_counter() - t0
+    return pictures, track, timings
+
+
+def analyse_film(path: str, film: str, probe: FilmProbe, detection: ShotDetectionConfig | None = None) -> dict:
+    """The whole default library analysis in one process (no CLIP), with stage timings."""
+    t0 = time.perf_counter()
+    pictures, track, timings = analyse_pictures_and_soundtrack(path, film, probe, detection)
+    soundtrack = track or (None, None)
     t1 = time.perf_counter()
     keyframes, missing = choose_keyframes(pictures.shots, pictures.candidates, path=path, film=film, probe=probe)
     camera_language = measure_camera_language(pictures.shots, pictures.signals, keyframes)

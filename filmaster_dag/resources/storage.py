@@ -163,10 +163,6 @@ class TableIOManager(dg.ConfigurableIOManager):
         folder = PARTITION_FOLDERS.get(getattr(pdef, "name", None) or "", "partitions")
         return [folder, partition, name]
 
-    def path_for(self, context: dg.InputContext | dg.OutputContext, partition: str | None, ext: str) -> str:
-        *parts, name = self._parts(context, partition)
-        return self.store.uri(*parts, f"{name}.{ext}")
-
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         partition = context.asset_partition_key if context.has_asset_partitions else None
         *parts, name = self._parts(context, partition)
@@ -175,21 +171,20 @@ class TableIOManager(dg.ConfigurableIOManager):
                 self.store.remove(*parts, f"{name}.{ext}")
             return
         if isinstance(obj, pd.DataFrame):
-            path = self.store.write_table(obj, *parts, f"{name}.parquet")
-            self.store.remove(*parts, f"{name}.json")
+            stored, stale = f"{name}.parquet", f"{name}.json"
+            self.store.write_table(obj, *parts, stored)
             meta: dict[str, Any] = {"rows": len(obj), "columns": len(obj.columns)}
         elif isinstance(obj, (dict, list)) or hasattr(obj, "model_dump"):
-            path = self.store.write_json(_json_ready(obj), *parts, f"{name}.json")
-            self.store.remove(*parts, f"{name}.parquet")
+            stored, stale = f"{name}.json", f"{name}.parquet"
+            self.store.write_json(_json_ready(obj), *parts, stored)
             meta = {}
         else:
             raise TypeError(
                 f"asset {context.asset_key.to_user_string()} returned a {type(obj).__name__}; the table IO manager stores "
                 "DataFrames (Parquet) and dicts, lists or pydantic models (JSON) only, never pickles"
             )
-        context.add_output_metadata(
-            {"stored_at": dg.MetadataValue.path(self.store.url(path) if "://" in self.store.root else path), **meta}
-        )
+        self.store.remove(*parts, stale)
+        context.add_output_metadata({"stored_at": dg.MetadataValue.path(self.store.url(*parts, stored)), **meta})
 
     def _load_one(self, context: dg.InputContext, partition: str | None) -> Any:
         *parts, name = self._parts(context, partition)
