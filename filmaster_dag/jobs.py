@@ -12,6 +12,14 @@ library_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
+production_job = dg.define_asset_job(
+    "production_job",
+    selection=dg.AssetSelection.groups("production"),
+    description="Produce one brief: the brief read and checked, the script, scene-level references from the library, "
+    "the coordinated shot plan and the generated shots (clips cached by content).",
+    executor_def=dg.in_process_executor,
+)
+
 
 @dg.op
 def compact_reference_index(context: dg.OpExecutionContext, reference_index: ReferenceIndex) -> None:

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from .jobs import library_job
-from .partitions import films
+from .cinema.brief import brief_digest
+from .jobs import library_job, production_job
+from .partitions import films, productions
+from .resources.briefs import BriefInbox
 from .resources.inbox import FilmInbox
 from .runs import FILMS, REASON_TAG, SHA_TAG, FilmPlan, plan_ingest, reap_dead_runs
 
@@ -104,5 +106,43 @@ def film_inbox_sensor(context: dg.SensorEvaluationContext, inbox: FilmInbox) -> 
             for plan in to_run
         ],
         dynamic_partitions_requests=[films.build_add_request(new_partitions)] if new_partitions else [],
+        cursor=json.dumps(seen),
+    )
+
+
+def brief_changes(
+    files: dict[str, Path], cursor: dict[str, str], known_partitions: set[str]
+) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """(new partition keys, production -> sha256 of briefs new or changed since ``cursor``, the new cursor)."""
+    seen: dict[str, str] = {}
+    changed: dict[str, str] = {}
+    for production, path in files.items():
+        try:
+            digest = brief_digest(path)
+        except OSError:
+            continue  # being written or removed right now: the next tick sees it
+        seen[production] = digest
+        if cursor.get(production) != digest or production not in known_partitions:
+            changed[production] = digest
+    return sorted(set(files) - known_partitions), changed, seen
+
+
+@dg.sensor(job=production_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+def brief_inbox_sensor(context: dg.SensorEvaluationContext, briefs: BriefInbox) -> dg.SensorResult:
+    """Watch the briefs inbox: add a `productions` partition per brief and request a production run
+    when a brief is new or its content (sha256) changed. A bad brief gets its run too: it fails its
+    own partition with the line and field to fix, and the other productions go on."""
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    known = set(context.instance.get_dynamic_partitions(str(productions.name)))
+    files = briefs.scan()
+    new_partitions, changed, seen = brief_changes(files, cursor, known)
+    if not changed:
+        return dg.SensorResult(skip_reason=f"no new or changed briefs in {briefs.root}", cursor=json.dumps(seen))
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(partition_key=production, run_key=f"{production}:{digest[:16]}", tags={"filmaster/brief_sha256": digest})
+            for production, digest in sorted(changed.items())
+        ],
+        dynamic_partitions_requests=[productions.build_add_request(new_partitions)] if new_partitions else [],
         cursor=json.dumps(seen),
     )

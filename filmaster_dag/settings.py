@@ -21,6 +21,14 @@ ENVIRONMENT = {
     "clip_model": "FILMASTER_CLIP_MODEL",
     "clip_weights": "FILMASTER_CLIP_WEIGHTS",
     "clip_config": "FILMASTER_CLIP_CONFIG",
+    "briefs": "FILMASTER_BRIEFS",
+    "llm_base_url": "FILMASTER_LLM_BASE_URL",
+    "llm_model": "FILMASTER_LLM_MODEL",
+    "llm_api_key": "FILMASTER_LLM_API_KEY",
+    "generator": "FILMASTER_GENERATOR",
+    "diffusers_model": "FILMASTER_DIFFUSERS_MODEL",
+    "diffusers_pipeline": "FILMASTER_DIFFUSERS_PIPELINE",
+    "diffusers_device": "FILMASTER_DIFFUSERS_DEVICE",
 }
 
 
@@ -39,6 +47,14 @@ class FilmasterSettings(BaseModel):
     clip_model: str = "ViT-B-32"
     clip_weights: str = Field("", description="open_clip pretrained tag or local checkpoint; empty = no CLIP vectors")
     clip_config: str = Field("", description="JSON (or folder of JSONs) defining custom open_clip architectures")
+    briefs: str = Field("", description="folder of production briefs (YAML); default examples/briefs in the checkout")
+    llm_base_url: str = Field("", description="OpenAI-compatible API root (http://localhost:8000/v1); empty = the rules writer")
+    llm_model: str = Field("", description="the served model's name; empty = the rules writer")
+    llm_api_key: str = Field("", description="bearer token for the language-model server (local servers need none)")
+    generator: Literal["ripomatic", "diffusers"] = Field("ripomatic", description="shot generator: the offline ripomatic or diffusers")
+    diffusers_model: str = Field("", description="diffusers model id or local folder (needed when generator=diffusers)")
+    diffusers_pipeline: Literal["auto", "ltx", "ltx_i2v", "cogvideox", "wan", "animatediff", "svd"] = "auto"
+    diffusers_device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FilmasterSettings:

@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 import fsspec
 import pandas as pd
-from pydantic import PrivateAttr
+from pydantic import BaseModel, PrivateAttr
 
 
 class MediaStore(dg.ConfigurableResource):
@@ -198,9 +198,23 @@ class TableIOManager(dg.ConfigurableIOManager):
         )
 
     def load_input(self, context: dg.InputContext) -> Any:
+        model = _model_type(context)
         if not context.has_asset_partitions:
-            return self._load_one(context, None)
+            return _as_model(model, self._load_one(context, None))
         keys = context.asset_partition_keys
         if len(keys) == 1 and context.has_partition_key and keys[0] == context.partition_key:
-            return self._load_one(context, keys[0])
-        return {k: self._load_one(context, k) for k in keys}
+            return _as_model(model, self._load_one(context, keys[0]))
+        return {k: _as_model(model, self._load_one(context, k)) for k in keys}
+
+
+def _model_type(context: dg.InputContext) -> type[BaseModel] | None:
+    """The pydantic model an input is annotated with (stored as JSON, handed back validated)."""
+    try:
+        typing_type = getattr(context.dagster_type, "typing_type", None)
+    except dg.DagsterInvariantViolationError:  # a hand-built input context carries no type
+        return None
+    return typing_type if isinstance(typing_type, type) and issubclass(typing_type, BaseModel) else None
+
+
+def _as_model(model: type[BaseModel] | None, value: Any) -> Any:
+    return model.model_validate(value) if model is not None and isinstance(value, dict) else value
