@@ -90,3 +90,24 @@ def cache_key(generator: ShotGenerator, request: ShotRequest) -> str:
     """sha256 (hex) of the generator's identity and everything that determines the clip."""
     parts = {"generator": generator.identity, **generator.cache_parts(request)}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def shot_seed(production: str, shot: PlannedShot) -> int:
+    """The seed of a shot: fixed per main character (the first on screen), so a character keeps
+    one look across the film; a shot with nobody in it is seeded by its scene."""
+    who = shot.characters[0].casefold() if shot.characters else f"scene:{shot.scene_id}"
+    return int(hashlib.sha256(f"{production}/{who}".encode()).hexdigest()[:8], 16)
+
+
+def make_generator(kind: str = "ripomatic", model: str = "", pipeline: str = "auto", device: str = "auto") -> ShotGenerator:
+    """The configured generator: ``ripomatic`` (offline default) or ``diffusers`` with ``model``
+    (a hub id or a local folder; nothing is downloaded unless the user allows it)."""
+    if kind == "diffusers":
+        from .diffusion import DiffusersGenerator
+
+        return DiffusersGenerator(model=model, pipeline=pipeline, device=device)
+    if kind != "ripomatic":
+        raise ValueError(f"unknown generator {kind!r}; expected ripomatic or diffusers")
+    from .ripomatic import RipomaticGenerator
+
+    return RipomaticGenerator()
