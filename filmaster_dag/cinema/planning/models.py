@@ -184,6 +184,10 @@ class FootageWindow(_Record):
     source_path: str | None
     in_s: float
     out_s: float
+    reference_scale: ShotScale | None = Field(default=None, description="the reference shot's measured scale (reframing starts from it)")
+    reference_movement: CameraMovement | None = Field(
+        default=None, description="the reference shot's measured camera move (the ripomatic adds the planned one when it differs)"
+    )
 
 
 class PlannedShot(_Record):
