@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from .library_fixture import reference_library  # noqa: F401  (the shared real library, built once per session)
+
 REPO = Path(__file__).resolve().parents[1]
 MEDIA = Path(os.environ.get("FILMASTER_MEDIA", REPO.parent / "shared" / "media"))
 FILMS = MEDIA / "films"

@@ -83,6 +83,7 @@ class ShotIndex:
         )
         self._tables: dict[str, Any] = {}
         self._fts_ready: set[tuple[str, str]] = set()
+        self._pinned: dict[tuple[str, int], Any] = {}
 
     # ------------------------------------------------------------------ tables
 
@@ -129,6 +130,21 @@ class ShotIndex:
         if where:
             q = q.where(where)
         return q.limit(None).select(self._columns(t, False)).to_pandas()
+
+    def at_version(self, version: int, table: str = SHOTS) -> Any:
+        """A detached read-only handle on ``table`` pinned at ``version`` (kept for reuse): reads
+        through it see one version however many writes land meanwhile (a production's retrieval
+        reads both tables at the versions it recorded, so a concurrent ingest cannot mix them)."""
+        key = (table, int(version))
+        t = self._pinned.get(key)
+        if t is None:
+            t = self.db.open_table(table)
+            t.checkout(int(version))
+            self._pinned[key] = t
+        return t
+
+    def _handle(self, table: str, version: int | None) -> Any:
+        return self.table(table) if version is None else self.at_version(version, table)
 
     def _write_lock(self, table: str) -> Any:
         return write_lock(self.uri, table)
@@ -357,12 +373,14 @@ class ShotIndex:
         exact: bool = False,
         with_vector: bool = False,
         columns: list[str] | None = None,
+        version: int | None = None,
     ) -> pd.DataFrame:
         """Nearest rows by cosine distance (``_distance``, ascending).  Rows with a null
         vector never match.  ``where`` is applied as a pre-filter.  ``columns`` limits the
         columns read back (e.g. ``["shot_id", "sequence_id"]`` for retrieval): reading every
-        measurement column of the hits costs more than the search itself."""
-        t = self.table(table)
+        measurement column of the hits costs more than the search itself.  ``version`` searches
+        the table as it was then (:meth:`at_version`)."""
+        t = self._handle(table, version)
         b = self._vector_query(t, vector, k, where, nprobes, refine_factor, ef)
         if exact:
             b = b.bypass_vector_index()
@@ -399,10 +417,14 @@ class ShotIndex:
         table: str = SHOTS,
         column: str = "description",
         with_vector: bool = False,
+        version: int | None = None,
     ) -> pd.DataFrame:
         """BM25 full-text search (native LanceDB FTS; English stemming, stop words removed,
-        case/accent folded).  Returns ``_score`` (descending)."""
-        t = self.table(table)
+        case/accent folded).  Returns ``_score`` (descending).  ``version`` searches the table as
+        it was then (:meth:`at_version`; the full-text index must exist at that version)."""
+        if version is not None:
+            self._ensure_fts(self.table(table), column)  # an index can only be made on the latest version
+        t = self._handle(table, version)
         # naming _score in the projection is the non-deprecated way to get it (lance warns otherwise)
         b = self._text_query(t, query, k, where, column)
         return b.select([*self._columns(t, with_vector), "_score"]).to_arrow().to_pandas()
@@ -455,9 +477,11 @@ class ShotIndex:
         table: str = SHOTS,
         columns: list[str] | None = None,
         with_vector: bool = False,
+        version: int | None = None,
     ) -> pd.DataFrame:
-        """Rows matching an SQL ``where`` (all rows when None), up to ``limit``."""
-        t = self.table(table)
+        """Rows matching an SQL ``where`` (all rows when None), up to ``limit``; ``version`` reads
+        the table as it was then (:meth:`at_version`)."""
+        t = self._handle(table, version)
         b = t.search()
         if where:
             b = b.where(where)

@@ -1,0 +1,674 @@
+"""Scene-level retrieval: for each scene of the script, the reference *sequences* of the library
+whose look and camera language suit it, with scores and the reasons they matched.
+
+One query per scene, not per shot (FilmMaster retrieves at scene level so the references keep their
+camera-language chains). A query has two halves:
+
+- **text**: :func:`query_text`, the scene's own words plus the description vocabulary the library
+  writes (:mod:`filmaster_dag.cinema.describe`: "static wide shot, high-key, warm palette ..."), run
+  through LanceDB's BM25 full-text search over the ``sequences`` and the ``shots`` descriptions (a
+  shot's hit counts for its sequence), and through CLIP's text tower against the shot and sequence
+  vectors when real weights are configured;
+- **attributes**: :func:`scene_targets`, what the screenplay implies for the picture, scored against
+  each candidate sequence's *measured* shot columns (brightness, lighting key, saturation, colour
+  temperature, shot length, motion energy, movement, shot scale, faces).
+
+``score = TEXT_WEIGHT * text_score + ATTRIBUTE_WEIGHT * attribute_score``; ties go to the lower
+sequence id, so the same library and the same script always give the same answer. Both tables are
+read at the versions recorded when the retrieval starts, and those versions are returned, so a
+production can be reproduced (and a concurrent ingest cannot mix versions into one answer).
+
+No Dagster here: the ``scene_references`` asset wraps :func:`retrieve` and :func:`reference_sheet`.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..brief import Brief
+from ..describe import LIGHTING_WORDS, MOVEMENT_WORDS, SCALE_WORDS, temperature_word
+from ..keyframes import contact_sheet
+from ..vocabulary import CameraMovement, LightingKey, ShotScale
+from .models import ReferenceShot, SceneReferences, SceneRetrieval, Script, ScriptScene, SequenceMatch
+
+log = logging.getLogger(__name__)
+
+TEXT_WEIGHT = 0.3
+ATTRIBUTE_WEIGHT = 0.7
+#: A library with at most this many sequences is read whole for every query, so attribute-only
+#: matching always sees every sequence (a few thousand rows read in milliseconds); a bigger one is
+#: searched (full-text, vector and an attribute pre-filter) for candidates.
+SMALL_LIBRARY = 4000
+#: Candidates taken from each search leg of a big library.
+CANDIDATES_PER_LEG = 100
+SHOTS_TABLE, SEQUENCES_TABLE = "shots", "sequences"
+#: A kind of target scoring at least this much is named among a match's reasons.
+REASON_THRESHOLD = 0.7
+
+#: How much each kind of target weighs in the attribute score (only the targets a scene sets count).
+ATTRIBUTE_WEIGHTS = {"light": 2.0, "movement": 1.5, "scale": 1.5, "motion": 1.0, "palette": 1.0, "faces": 1.0, "pace": 0.5}
+
+# -- targets -------------------------------------------------------------------------------------------
+
+#: time of day -> (brightness min, max, lighting keys, the phrase used in reasons).
+#: Median luma: exteriors in daylight sit around 0.45-0.75, dusk and night below about 0.35.
+LIGHT = {
+    "dawn": (0.25, 0.55, ("normal", "low_key"), "dawn"),
+    "morning": (0.45, 1.0, ("normal", "high_key"), "daylight"),
+    "day": (0.45, 1.0, ("normal", "high_key"), "daylight"),
+    "afternoon": (0.45, 1.0, ("normal", "high_key"), "daylight"),
+    "dusk": (0.0, 0.35, ("low_key",), "dusk"),
+    "evening": (0.0, 0.35, ("low_key",), "evening"),
+    "night": (0.0, 0.25, ("low_key",), "night"),
+}
+
+#: mood -> (saturation min, max, colour temperature word or None, pace).
+#: Pace is the preferred shot length: slow = long takes, fast = quick cutting.
+MOOD = {
+    "calm": (0.15, 0.5, None, "slow"),
+    "cheerful": (0.3, 1.0, "warm", "moderate"),
+    "playful": (0.3, 1.0, "warm", "moderate"),
+    "comic": (0.3, 1.0, None, "moderate"),
+    "tender": (0.15, 0.55, "warm", "slow"),
+    "melancholy": (0.0, 0.3, "cool", "slow"),
+    "tense": (0.0, 0.4, "cool", "fast"),
+    "frantic": (0.2, 1.0, None, "fast"),
+    "mysterious": (0.0, 0.35, "cool", "moderate"),
+    "eerie": (0.0, 0.3, "cool", "slow"),
+    "triumphant": (0.35, 1.0, "warm", "moderate"),
+    "somber": (0.0, 0.3, "cool", "slow"),
+}
+#: pace -> preferred shot length range, seconds.
+PACE_SECONDS = {"slow": (6.0, 20.0), "moderate": (3.0, 8.0), "fast": (0.5, 3.5)}
+
+_PANS = (CameraMovement.PAN_LEFT.value, CameraMovement.PAN_RIGHT.value)
+#: Action words -> motion energy and the camera movements that cover such action.
+ACTION_WORDS: dict[str, tuple[tuple[str, ...], list[str]]] = {
+    "high": (
+        tuple(
+            "run runs running chase chases chasing flee flees fleeing race races sprint sprints dash dashes jump jumps leap "
+            "leaps fight fights tumble tumbles crash crashes escape escapes pursue pursues scramble scrambles bolt bolts fall "
+            "falls drops".split()
+        ),
+        [*_PANS, CameraMovement.HANDHELD.value, CameraMovement.COMPLEX.value],
+    ),
+    "moderate": (
+        tuple(
+            "walk walks walking cross crosses crossing amble ambles stroll strolls follow follows wander wanders drift "
+            "drifts approach approaches ride rides climb climbs hop hops move moves enter enters leave leaves push pushes".split()
+        ),
+        [*_PANS, CameraMovement.PUSH_IN.value, CameraMovement.PULL_OUT.value, CameraMovement.TILT_UP.value, CameraMovement.TILT_DOWN.value],
+    ),
+    "low": (
+        tuple(
+            "watch watches watching sit sits sitting wait waits waiting still stillness stand stands rest rests sleep "
+            "sleeps look looks gaze gazes stare stares lies lie quiet listen listens view".split()
+        ),
+        [CameraMovement.STATIC.value],
+    ),
+}
+#: Camera words the writer may use directly -> the movement they name.
+_TILTS = (CameraMovement.TILT_UP.value, CameraMovement.TILT_DOWN.value)
+CAMERA_WORDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("pan", "pans", "panning", "tracking", "tracks", "dolly"), _PANS),
+    **dict.fromkeys(("tilt", "tilts", "tilting"), _TILTS),
+    **dict.fromkeys(("push-in", "zoom", "zooms"), (CameraMovement.PUSH_IN.value, CameraMovement.PULL_OUT.value)),
+    **dict.fromkeys(("handheld", "shaky"), (CameraMovement.HANDHELD.value,)),
+    **dict.fromkeys(("static", "locked-off", "tripod"), (CameraMovement.STATIC.value,)),
+}
+_WIDE = (ShotScale.WIDE.value, ShotScale.EXTREME_WIDE.value, ShotScale.MEDIUM_LONG.value)
+_CLOSE = (ShotScale.CLOSE_UP.value, ShotScale.EXTREME_CLOSE_UP.value, ShotScale.MEDIUM_CLOSE_UP.value)
+SCALE_WORDS_IN_TEXT: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("wide", "landscape", "establishing", "vista", "panorama", "panoramic"), _WIDE),
+    **dict.fromkeys(("face", "faces", "close", "close-up", "closeup", "eyes"), _CLOSE),
+    "medium": (ShotScale.MEDIUM.value, ShotScale.MEDIUM_LONG.value, ShotScale.MEDIUM_CLOSE_UP.value),
+}
+#: motion level -> (energy for a full score, energy for none): a mean residual difference after
+#: camera-motion compensation, 0..1; animated and live footage with little action measure ~0.002-0.005.
+MOTION_ENERGY = {"low": (0.004, 0.02), "moderate": (0.008, 0.0), "high": (0.015, 0.003)}
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z][a-z'-]*", text.lower())
+
+
+def _scene_text(scene: ScriptScene) -> str:
+    return " ".join([scene.heading, scene.location or "", *scene.beats])
+
+
+def scene_targets(scene: ScriptScene, brief: Brief) -> dict:
+    """The picture the scene asks for, as attribute targets scored against the measured shots.
+
+    - ``time_of_day`` -> ``brightness_min``/``brightness_max`` (median luma) and ``lighting_key``
+      (dusk, evening and night: low key and dark; morning, day, afternoon: bright, normal or high
+      key; dawn in between) and ``light`` (the word used in reasons);
+    - ``mood`` -> palette (``saturation_min``/``saturation_max``, ``temperature`` warm/cool when
+      the mood has one) and ``pace`` with its preferred shot length ``shot_length_min_s``/``_max_s``;
+    - the action text -> ``motion`` (high: run, chase, flee...; moderate: walk, cross...; low:
+      watch, sit, wait, still...) and ``movement`` (pans and hand-held for a chase, pans or
+      push-ins for walking, static for watching; camera words in the text win);
+    - two or more characters with dialogue -> ``alternating`` shots with ``faces_min`` 1;
+    - ``style.color: black_and_white`` -> ``saturation_max`` 0.02 (``black_and_white``);
+    - ``scale`` when the text names it (wide, landscape, establishing -> wide; face, close -> close-up).
+    """
+    lo, hi, keys, light = LIGHT[scene.time_of_day]
+    sat_lo, sat_hi, temperature, pace = MOOD[scene.mood]
+    if brief.style.pace != "moderate" and pace == "moderate":
+        pace = brief.style.pace  # a neutral mood takes the film's editing pace
+    targets: dict[str, Any] = {
+        "time_of_day": scene.time_of_day,
+        "light": light,
+        "brightness_min": lo,
+        "brightness_max": hi,
+        "lighting_key": list(keys),
+        "mood": scene.mood,
+        "saturation_min": sat_lo,
+        "saturation_max": sat_hi,
+        "pace": pace,
+        "shot_length_min_s": PACE_SECONDS[pace][0],
+        "shot_length_max_s": PACE_SECONDS[pace][1],
+    }
+    if temperature:
+        targets["temperature"] = temperature
+    if brief.style.color == "black_and_white":
+        targets.update(black_and_white=True, saturation_min=0.0, saturation_max=0.02)
+        targets.pop("temperature", None)  # a monochrome picture has no colour temperature to match
+    words = _words(_scene_text(scene))
+    counts = {level: sum(w in vocab for w in words) for level, (vocab, _) in ACTION_WORDS.items()}
+    if any(counts.values()):
+        # the busiest kind of action the text names most often; a tie goes to the more energetic
+        level = max(("high", "moderate", "low"), key=lambda lv: (counts[lv], lv == "high", lv == "moderate"))
+        targets["motion"] = level
+        targets["movement"] = list(ACTION_WORDS[level][1])
+    named = [m for w in words for m in CAMERA_WORDS.get(w, ())]
+    if "push" in words and "in" in words:
+        named.append(CameraMovement.PUSH_IN.value)
+    if named:
+        targets["movement"] = list(dict.fromkeys(named))
+    scales = [s for w in words for s in SCALE_WORDS_IN_TEXT.get(w, ())]
+    if scales:
+        first = next(w for w in words if w in SCALE_WORDS_IN_TEXT)
+        targets["scale"] = list(SCALE_WORDS_IN_TEXT[first])  # the first scale named is the one meant
+    speakers = {line.speaker.casefold() for line in scene.dialogue}
+    if scene.dialogue and len(speakers | {c.casefold() for c in scene.characters}) >= 2:
+        targets.update(alternating=True, faces_min=1)
+    return targets
+
+
+def _target_phrases(targets: Mapping[str, Any]) -> list[str]:
+    """The targets in the words the library's descriptions use (describe.py), for full-text search."""
+    scales = [SCALE_WORDS[s] for s in targets.get("scale", []) if s in SCALE_WORDS][:1]
+    moves = [MOVEMENT_WORDS[m] for m in targets.get("movement", []) if m in MOVEMENT_WORDS]
+    phrases = [" ".join([*dict.fromkeys(moves), *scales, "shot"])]
+    phrases += [LIGHTING_WORDS[k] for k in targets.get("lighting_key", []) if k in LIGHTING_WORDS]
+    if targets.get("black_and_white"):
+        phrases.append("black-and-white")
+    elif targets.get("temperature"):
+        phrases.append(f"{targets['temperature']} palette")
+    if targets.get("motion") == "high":
+        phrases.append("lots of action in frame")
+    if targets.get("faces_min"):
+        phrases.append("faces visible")
+    return phrases
+
+
+def query_text(scene: ScriptScene, brief: Brief) -> str:
+    """The scene's one text query: the description vocabulary its targets imply ("static wide shot,
+    high-key, normal, warm palette") followed by its own words (heading, location, action, mood),
+    so BM25 over the library's measured descriptions finds the look, and CLIP's text tower (when
+    configured, reading the first 77 tokens) gets the look first and the content after."""
+    targets = scene_targets(scene, brief)
+    return "; ".join([", ".join(_target_phrases(targets)), _scene_text(scene), f"{scene.mood} mood"])
+
+
+# -- scoring ---------------------------------------------------------------------------------------------
+
+
+def _num(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _in_range(value: float | None, lo: float, hi: float, falloff: float) -> float | None:
+    """1 inside [lo, hi], falling linearly to 0 at ``falloff`` outside it; None when unmeasured."""
+    if value is None:
+        return None
+    gap = lo - value if value < lo else value - hi if value > hi else 0.0
+    return max(0.0, 1.0 - gap / falloff)
+
+
+def _ramp(value: float | None, full: float, none: float) -> float | None:
+    """1 at ``full``, 0 at ``none`` (either direction), linear between; None when unmeasured."""
+    if value is None:
+        return None
+    if full == none:
+        return 1.0 if value == full else 0.0
+    return float(min(1.0, max(0.0, (value - none) / (full - none))))
+
+
+def _mean(values: Iterable[float | None], weights: Iterable[float] | None = None) -> float | None:
+    pairs = [(v, w) for v, w in zip(values, weights or iter(lambda: 1.0, None)) if v is not None]
+    total = sum(w for _, w in pairs)
+    return sum(v * w for v, w in pairs) / total if total > 0 else None
+
+
+def _count(shots: pd.DataFrame, column: str, allowed: Iterable[str]) -> int:
+    return int(shots[column].isin(list(allowed)).sum())
+
+
+def _words_of(values: Iterable[str], words: Mapping[str, str]) -> str:
+    return "/".join(dict.fromkeys(words.get(v, v.replace("_", " ")) for v in values))
+
+
+def _matched_words(shots: pd.DataFrame, column: str, allowed: list[str], words: Mapping[str, str]) -> str:
+    """The measured values of ``column`` that the target allows, in the words people use (else the first allowed)."""
+    found = [v for v in shots[column] if v in allowed]
+    return _words_of(found or allowed[:1], words)
+
+
+def score_attributes(targets: Mapping[str, Any], shots: pd.DataFrame) -> tuple[float, list[tuple[float, str]]]:
+    """A sequence's 0..1 attribute score against ``targets`` from its shots' measured columns, and
+    per kind of target its own score and a reason phrase with the measured values.
+
+    Each kind scores 0..1 (duration-weighted over the shots where it is a per-shot value; an
+    unmeasured value counts 0.5, neither for nor against); the score is their weighted mean
+    (:data:`ATTRIBUTE_WEIGHTS`)."""
+    n = len(shots)
+    dur = [max(_num(d) or 0.0, 1e-3) for d in shots["duration_s"]]
+    parts: dict[str, tuple[float, str]] = {}
+
+    def per_shot(values: list[float | None]) -> float:
+        m = _mean([0.5 if v is None else v for v in values], dur)
+        return 0.5 if m is None else m
+
+    bright = [_num(b) for b in shots["brightness"]]
+    keys = list(targets.get("lighting_key", []))
+    b_score = per_shot([_in_range(b, targets["brightness_min"], targets["brightness_max"], 0.25) for b in bright])
+    # normal key sits between low and high key: half marks when the scene wants one of those
+    near = [] if LightingKey.NORMAL.value in keys else [LightingKey.NORMAL.value]
+    k_score = (_count(shots, "lighting_key", keys) + 0.5 * _count(shots, "lighting_key", near)) / n
+    mean_b = _mean(bright, dur)
+    measured_keys = [k for k in shots["lighting_key"].dropna() if k != LightingKey.UNKNOWN.value]
+    key_words = _words_of(sorted(set(measured_keys), key=measured_keys.index), {**LIGHTING_WORDS, "normal": "normal key"}) or "key unknown"
+    b_text = f"brightness {mean_b:.2f}" if mean_b is not None else "brightness unmeasured"
+    parts["light"] = (0.65 * b_score + 0.35 * k_score, f"{targets['light']}: {b_text}, {key_words}")
+
+    sat = [_num(s) for s in shots["saturation"]]
+    s_score = per_shot([_in_range(s, targets["saturation_min"], targets["saturation_max"], 0.2) for s in sat])
+    mean_s = _mean(sat, dur)
+    kelvin = _mean([_num(k) for k in shots["colour_temperature_k"]], dur)
+    palette = f"saturation {mean_s:.2f}" if mean_s is not None else "saturation unmeasured"
+    if targets.get("temperature"):
+        word = temperature_word(kelvin)
+        t_score = 0.5 if word is None else 1.0 if word == targets["temperature"] else 0.5 if word == "neutral" else 0.0
+        s_score = 0.6 * s_score + 0.4 * t_score
+        palette += f", {word or 'unmeasured'} ({kelvin:.0f} K)" if kelvin is not None else ", temperature unmeasured"
+    label = "black-and-white" if targets.get("black_and_white") else f"{targets['mood']} palette"
+    parts["palette"] = (s_score, f"{label}: {palette}")
+
+    mean_len = _mean([_num(d) for d in shots["duration_s"]])
+    lo, hi = targets["shot_length_min_s"], targets["shot_length_max_s"]
+    pace = _in_range(mean_len, lo, hi, max(2.0, 0.6 * lo))
+    parts["pace"] = (0.5 if pace is None else pace, f"{targets['pace']} pace: shots {mean_len or 0:.1f} s on average")
+
+    if "movement" in targets:
+        allowed = list(targets["movement"])
+        hits = _count(shots, "movement", allowed)
+        parts["movement"] = (hits / n, f"{_matched_words(shots, 'movement', allowed, MOVEMENT_WORDS)} {hits}/{n} shots")
+    if "motion" in targets:
+        full, none = MOTION_ENERGY[targets["motion"]]
+        energy = [_num(e) for e in shots["motion_energy"]]
+        if targets["motion"] == "moderate":
+            scores = [_in_range(e, 0.005, 0.012, 0.008) for e in energy]
+        else:
+            scores = [_ramp(e, full, none) for e in energy]
+        mean_e = _mean(energy, dur)
+        parts["motion"] = (
+            per_shot(scores),
+            f"{targets['motion']} motion: energy {mean_e:.3f}" if mean_e is not None else "motion unmeasured",
+        )
+    if "scale" in targets:
+        allowed = list(targets["scale"])
+        hits = _count(shots, "shot_scale", allowed)
+        unknown = _count(shots, "shot_scale", [ShotScale.UNKNOWN.value])
+        parts["scale"] = ((hits + 0.25 * unknown) / n, f"{_matched_words(shots, 'shot_scale', allowed, SCALE_WORDS)} {hits}/{n} shots")
+    if targets.get("faces_min"):
+        faces = [_num(f) or 0 for f in shots["faces"]]
+        with_faces = sum(f >= targets["faces_min"] for f in faces)
+        share = with_faces / n
+        if targets.get("alternating"):
+            share *= 1.0 if n >= 2 else 0.6  # shot/reverse-shot needs at least two shots to alternate
+        parts["faces"] = (share, f"faces in {with_faces}/{n} shots")
+
+    total = sum(ATTRIBUTE_WEIGHTS[k] for k in parts)
+    score = sum(ATTRIBUTE_WEIGHTS[k] * s for k, (s, _) in parts.items()) / total
+    return score, [parts[k] for k in ATTRIBUTE_WEIGHTS if k in parts]
+
+
+# -- reading the library -----------------------------------------------------------------------------
+
+SHOT_READ_COLUMNS = [
+    "shot_id", "film", "shot_index", "start_s", "end_s", "duration_s", "frame_rate", "movement", "pan_speed", "tilt_speed",
+    "zoom_rate", "camera_jitter", "shot_scale", "faces", "lighting_key", "brightness", "saturation", "colour_temperature_k",
+    "motion_energy", "keyframe_path", "sequence_id", "description", "usable_first_frame", "usable_last_frame",
+]  # fmt: skip
+SEQUENCE_READ_COLUMNS = ["sequence_id", "film", "sequence_index", "shot_ids", "shot_count", "camera_chain", "description"]
+
+
+def _sql_list(values: Iterable[str]) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+class _Library:
+    """The library as one retrieval reads it: both tables pinned at the versions found at the start."""
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+        for name, columns in ((SEQUENCES_TABLE, ("description", "camera_chain")), (SHOTS_TABLE, ("description",))):
+            table = index.table(name)
+            if table.count_rows():
+                for column in columns:
+                    index._ensure_fts(table, column)  # made by the ingest normally; an index commits a version, so before pinning
+        self.versions = {name: int(index.table(name).version) for name in (SHOTS_TABLE, SEQUENCES_TABLE)}
+        seq_table = index.at_version(self.versions[SEQUENCES_TABLE], SEQUENCES_TABLE)
+        shot_table = index.at_version(self.versions[SHOTS_TABLE], SHOTS_TABLE)
+        self.sequence_count = int(seq_table.count_rows())
+        self.shot_columns = [c for c in SHOT_READ_COLUMNS if c in shot_table.schema.names]
+        self.seq_columns = [c for c in SEQUENCE_READ_COLUMNS if c in seq_table.schema.names]
+        self.has_vectors = {name: "vector" in t.schema.names for name, t in ((SHOTS_TABLE, shot_table), (SEQUENCES_TABLE, seq_table))}
+        self.small = self.sequence_count <= SMALL_LIBRARY
+        self._sequences: pd.DataFrame | None = None
+        self._shots: pd.DataFrame | None = None
+        if self.small and self.sequence_count:
+            self._sequences = self.read(SEQUENCES_TABLE, None)
+            self._shots = self.read(SHOTS_TABLE, "sequence_id IS NOT NULL")
+
+    def read(self, table: str, where: str | None) -> pd.DataFrame:
+        columns = self.seq_columns if table == SEQUENCES_TABLE else self.shot_columns
+        return self.index.filter(where, table=table, columns=columns, version=self.versions[table])
+
+    def sequences(self, ids: list[str] | None) -> pd.DataFrame:
+        if self._sequences is not None:
+            return self._sequences if ids is None else self._sequences[self._sequences["sequence_id"].isin(ids)]
+        return self.read(SEQUENCES_TABLE, f"sequence_id IN ({_sql_list(ids or [])})") if ids else self._empty(SEQUENCES_TABLE)
+
+    def shots(self, sequence_ids: list[str]) -> pd.DataFrame:
+        if self._shots is not None:
+            return self._shots[self._shots["sequence_id"].isin(sequence_ids)]
+        return self.read(SHOTS_TABLE, f"sequence_id IN ({_sql_list(sequence_ids)})") if sequence_ids else self._empty(SHOTS_TABLE)
+
+    def _empty(self, table: str) -> pd.DataFrame:
+        return pd.DataFrame(columns=self.seq_columns if table == SEQUENCES_TABLE else self.shot_columns)
+
+    def text_hits(self, text: str) -> dict[str, float]:
+        """sequence_id -> BM25 score, normalised 0..1 within this query (max of the sequence's own
+        description/camera-chain hits and its shots' description hits)."""
+        if not self.sequence_count or not text.strip():
+            return {}
+        k = max(self.sequence_count, 1) if self.small else CANDIDATES_PER_LEG
+        legs: list[dict[str, float]] = []
+        for table, column in ((SEQUENCES_TABLE, "description"), (SEQUENCES_TABLE, "camera_chain"), (SHOTS_TABLE, "description")):
+            try:
+                hits = self.index.search_text(text, k=k, table=table, column=column, version=self.versions[table])
+            except Exception as err:  # a version without the index (written by hand): the other legs still count
+                log.warning("full-text search of %s.%s at version %s failed: %s", table, column, self.versions[table], err)
+                continue
+            if hits.empty:
+                continue
+            top = float(hits["_score"].max()) or 1.0
+            leg: dict[str, float] = {}
+            for sid, score in zip(hits["sequence_id"], hits["_score"]):
+                if isinstance(sid, str):
+                    leg[sid] = max(leg.get(sid, 0.0), float(score) / top)
+            legs.append(leg)
+        return {sid: max(leg.get(sid, 0.0) for leg in legs) for sid in set().union(*legs)} if legs else {}
+
+    def vector_hits(self, vector: np.ndarray) -> dict[str, float]:
+        """sequence_id -> cosine similarity 0..1 of the best-matching vector (its own or a shot's)."""
+        out: dict[str, float] = {}
+        if not self.sequence_count:
+            return out
+        for table in (SEQUENCES_TABLE, SHOTS_TABLE):
+            if not self.has_vectors[table]:
+                continue
+            try:
+                hits = self.index.search_vector(
+                    vector, k=CANDIDATES_PER_LEG, table=table, columns=["sequence_id"], version=self.versions[table], exact=self.small
+                )
+            except ValueError as err:  # a vector of another size than the index's
+                log.warning("vector search of %s skipped: %s", table, err)
+                continue
+            for sid, distance in zip(hits["sequence_id"], hits["_distance"]):
+                if isinstance(sid, str):
+                    out[sid] = max(out.get(sid, 0.0), float(np.clip(1.0 - float(distance), 0.0, 1.0)))
+        return out
+
+    def attribute_candidates(self, targets: Mapping[str, Any]) -> set[str]:
+        """Big libraries only: sequences holding a shot inside the target's light and movement (a pre-filter)."""
+        where = [f"brightness BETWEEN {targets['brightness_min']} AND {targets['brightness_max']}"]
+        if targets.get("movement"):
+            where.append(f"movement IN ({_sql_list(targets['movement'])})")
+        if targets.get("scale"):
+            where.append(f"shot_scale IN ({_sql_list(targets['scale'])})")
+        rows = self.index.filter(
+            " AND ".join(where),
+            limit=CANDIDATES_PER_LEG * 4,
+            table=SHOTS_TABLE,
+            columns=["sequence_id"],
+            version=self.versions[SHOTS_TABLE],
+        )
+        return {s for s in rows["sequence_id"] if isinstance(s, str)}
+
+
+def _reference_shot(row: Mapping[str, Any], source_paths: Mapping[str, str]) -> ReferenceShot:
+    start, end = float(row["start_s"]), float(row["end_s"])
+    fps = _num(row.get("frame_rate")) or 0.0
+    first, last = _num(row.get("usable_first_frame")), _num(row.get("usable_last_frame"))
+    # the usable frames are stage columns the index may not carry: then the whole shot is usable
+    usable_start = first / fps if first is not None and fps else start
+    usable_end = (last + 1) / fps if last is not None and fps else end
+
+    def opt(key: str) -> Any:
+        value = row.get(key)
+        return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
+
+    faces = _num(row.get("faces"))
+    return ReferenceShot(
+        shot_id=str(row["shot_id"]),
+        film=str(row["film"]),
+        source_path=source_paths.get(str(row["film"])),
+        start_s=start,
+        end_s=end,
+        duration_s=float(row["duration_s"]),
+        frame_rate=fps,
+        usable_start_s=usable_start,
+        usable_end_s=usable_end,
+        shot_scale=ShotScale(ShotScale.parse(row.get("shot_scale"), ShotScale.UNKNOWN)),
+        movement=CameraMovement(CameraMovement.parse(row.get("movement"), CameraMovement.UNKNOWN)),
+        pan_speed=_num(row.get("pan_speed")),
+        tilt_speed=_num(row.get("tilt_speed")),
+        zoom_rate=_num(row.get("zoom_rate")),
+        camera_jitter=_num(row.get("camera_jitter")),
+        faces=None if faces is None else int(faces),
+        brightness=_num(row.get("brightness")),
+        lighting_key=opt("lighting_key"),
+        motion_energy=_num(row.get("motion_energy")),
+        keyframe_path=opt("keyframe_path"),
+        description=str(row.get("description") or ""),
+    )
+
+
+#: Words too common in scenes and descriptions to say why a sequence matched.
+_NOT_A_REASON = frozenset(
+    "the and with into from over under their they his her its that this then shot shots palette sequence after opening film "
+    "mood ext int".split()
+)
+
+
+def _query_tokens(text: str) -> set[str]:
+    return {w for w in _words(text) if len(w) > 2 and w not in _NOT_A_REASON}
+
+
+def _text_reason(query: set[str], descriptions: Iterable[str]) -> str | None:
+    found = sorted(query & set().union(*(_query_tokens(d) for d in descriptions)))
+    return f"full-text: {', '.join(found[:6])}" if found else None
+
+
+def _retrieve_scene(
+    library: _Library,
+    scene: ScriptScene,
+    brief: Brief,
+    k: int,
+    embed_text: Callable[[str], np.ndarray | None] | None,
+    source_paths: Mapping[str, str],
+) -> tuple[SceneRetrieval, bool]:
+    targets = scene_targets(scene, brief)
+    text = query_text(scene, brief)
+    if not library.sequence_count:
+        return SceneRetrieval(scene_id=scene.scene_id, query_text=text, targets=targets, matches=[]), False
+    fts = library.text_hits(text)
+    vector = embed_text(text) if embed_text is not None else None
+    clip = library.vector_hits(np.asarray(vector, np.float32)) if vector is not None else {}
+    if library.small:
+        candidates = library.sequences(None)
+    else:
+        ids = sorted(set(fts) | set(clip) | library.attribute_candidates(targets))
+        candidates = library.sequences(ids)
+    shots = library.shots(list(candidates["sequence_id"]))
+    by_sequence = {sid: group for sid, group in shots.groupby("sequence_id", sort=False)}
+    query = _query_tokens(text)
+    scored = []
+    for seq in candidates.to_dict("records"):
+        sid = seq["sequence_id"]
+        members = by_sequence.get(sid)
+        if members is None or members.empty:
+            continue  # a sequence whose shots are not in the pinned shots version cannot be planned from
+        order = {s: i for i, s in enumerate(seq.get("shot_ids") or [])}
+        members = members.assign(_order=[order.get(s, len(order)) for s in members["shot_id"]])
+        members = members.sort_values(["_order", "shot_id"], kind="stable").drop(columns="_order")
+        attribute, parts = score_attributes(targets, members)
+        # CLIP counts only when the library has vectors to compare with (films ingested with real weights)
+        text_score = 0.5 * fts.get(sid, 0.0) + 0.5 * clip.get(sid, 0.0) if clip else fts.get(sid, 0.0)
+        score = round(TEXT_WEIGHT * text_score + ATTRIBUTE_WEIGHT * attribute, 6)
+        reasons = [phrase for s, phrase in parts if s >= REASON_THRESHOLD]
+        if not reasons:  # nothing matched well: say what is nearest, with its measured values
+            best = max(parts, key=lambda p: p[0])
+            reasons = [f"nearest: {best[1]}"]
+        said = _text_reason(query, [seq.get("description") or "", *members["description"].fillna("")]) if fts.get(sid) else None
+        if said:
+            reasons.append(said)
+        if sid in clip:
+            reasons.append(f"clip: similarity {clip[sid]:.2f}")
+        scored.append((score, sid, seq, members, round(text_score, 6), round(attribute, 6), reasons))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    matches = [
+        SequenceMatch(
+            rank=rank,
+            sequence_id=sid,
+            film=str(seq["film"]),
+            score=score,
+            text_score=text_score,
+            attribute_score=attribute,
+            reasons=reasons,
+            camera_chain=str(seq.get("camera_chain") or ""),
+            shots=[_reference_shot(row, source_paths) for row in members.to_dict("records")],
+        )
+        for rank, (score, sid, seq, members, text_score, attribute, reasons) in enumerate(scored[:k], start=1)
+    ]
+    return SceneRetrieval(scene_id=scene.scene_id, query_text=text, targets=targets, matches=matches), bool(clip)
+
+
+def retrieve(
+    script: Script,
+    brief: Brief,
+    index: Any,
+    *,
+    k: int = 3,
+    embed_text: Callable[[str], np.ndarray | None] | None = None,
+    source_paths: Mapping[str, str] | None = None,
+) -> SceneReferences:
+    """The top-``k`` reference sequences for every scene of ``script``, one query per scene.
+
+    ``index`` is a :class:`~filmaster_dag.index.ShotIndex`; both of its tables are read at the
+    versions current when this starts (recorded in ``table_versions``). ``embed_text`` turns the
+    query text into a CLIP text vector (None, or a function returning None, when no real weights
+    are configured: then the text half is full-text search alone). ``source_paths`` maps a film
+    slug to its file, for the ripomatic. An empty library gives every scene no matches."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    library = _Library(index)
+    scenes, clip_used = [], False
+    for scene in script.scenes:
+        retrieval, used = _retrieve_scene(library, scene, brief, k, embed_text, source_paths or {})
+        scenes.append(retrieval)
+        clip_used = clip_used or used
+    return SceneReferences(
+        production=script.production,
+        k=k,
+        table_versions=dict(library.versions),
+        text_search="full-text+clip" if clip_used else "full-text",
+        scenes=scenes,
+    )
+
+
+# -- contact sheet -------------------------------------------------------------------------------------
+
+
+def _blank_jpeg(width: int, height: int, shade: int = 40) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (shade, shade, shade)).save(buf, format="JPEG", quality=70)
+    return buf.getvalue()
+
+
+def reference_sheet(retrieval: SceneRetrieval, read_jpeg: Callable[[str], bytes | None], thumb_width: int = 160) -> bytes | None:
+    """A contact sheet (JPEG) of a scene's chosen sequences: one row per match, its shots' primary
+    keyframes left to right, the first tile labelled with rank, score and sequence id. A keyframe
+    that cannot be read shows as a grey tile; None when the scene has no match or no keyframe at all."""
+    if not retrieval.matches:
+        return None
+    columns = min(6, max(len(m.shots) for m in retrieval.matches))
+    width = max(8, thumb_width // 6)  # characters of PIL's default font that fit under a tile
+    tiles: list[tuple[str, bytes | None]] = []
+    for match in retrieval.matches:
+        row: list[tuple[str, bytes | None]] = []
+        for i, shot in enumerate(match.shots[:columns]):
+            label = _fit(f"#{match.rank} {match.score:.2f} {match.sequence_id}", width) if i == 0 else _fit(str(shot.movement), width)
+            row.append((label, read_jpeg(shot.keyframe_path) if shot.keyframe_path else None))
+        row += [("", None)] * (columns - len(row))  # keep one match per row
+        tiles += row
+    if not any(data for _, data in tiles):
+        return None
+    size = next(_jpeg_size(data) for _, data in tiles if data)
+    blank = _blank_jpeg(*size)
+    return contact_sheet([(label, data or blank) for label, data in tiles], columns=columns, thumb_width=thumb_width)
+
+
+def _fit(label: str, width: int) -> str:
+    """A label cut to ``width`` characters, keeping its head (rank, score) and its tail (the sequence number)."""
+    if len(label) <= width:
+        return label
+    head = label.split(" ")[0] + " " + label.split(" ")[1] + " " if label.startswith("#") else ""
+    return head + "…" + label[-(width - len(head) - 1) :]
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as img:
+        return img.size
+
+
+__all__ = ["query_text", "reference_sheet", "retrieve", "scene_targets", "score_attributes"]
