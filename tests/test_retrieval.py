@@ -345,3 +345,16 @@ def test_clip_text_vectors_join_the_text_score(reference_library, tmp_path):
     assert any(r.startswith("clip: similarity 1.00") for r in lifted.reasons)
     # no weights configured: the embedder gives nothing and the query is full-text alone
     assert retrieve(make_script(ROAD_DUSK), make_brief(), index, k=3, embed_text=lambda text: None).text_search == "full-text"
+
+
+@pytest.mark.slow
+def test_a_big_library_is_searched_for_candidates_with_the_same_answer(reference_library, monkeypatch):
+    """Past SMALL_LIBRARY sequences the library is not read whole: full-text, vector and attribute
+    pre-filter legs find the candidates. On the sample library every sequence is a candidate either way."""
+    from filmaster_dag.cinema.planning import retrieval
+
+    script = make_script(MEADOW_DAY, ROAD_DUSK)
+    whole = retrieve(script, make_brief(), reference_library.index, k=5)
+    monkeypatch.setattr(retrieval, "SMALL_LIBRARY", 0)
+    searched = retrieve(script, make_brief(), reference_library.index, k=5)
+    assert searched.model_dump() == whole.model_dump()

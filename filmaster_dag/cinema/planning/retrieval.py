@@ -240,31 +240,109 @@ def _num(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _in_range(value: float | None, lo: float, hi: float, falloff: float) -> float | None:
-    """1 inside [lo, hi], falling linearly to 0 at ``falloff`` outside it; None when unmeasured."""
-    if value is None:
-        return None
-    gap = lo - value if value < lo else value - hi if value > hi else 0.0
-    return max(0.0, 1.0 - gap / falloff)
+def _column(shots: pd.DataFrame, name: str) -> np.ndarray:
+    """A measured column as floats, NaN where unmeasured."""
+    return pd.to_numeric(shots[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-def _ramp(value: float | None, full: float, none: float) -> float | None:
-    """1 at ``full``, 0 at ``none`` (either direction), linear between; None when unmeasured."""
-    if value is None:
-        return None
-    if full == none:
-        return 1.0 if value == full else 0.0
-    return float(min(1.0, max(0.0, (value - none) / (full - none))))
+def _in_range(values: np.ndarray, lo: float, hi: float, falloff: float) -> np.ndarray:
+    """1 inside [lo, hi], falling linearly to 0 at ``falloff`` outside it; NaN stays NaN (unmeasured)."""
+    gap = np.where(values < lo, lo - values, np.where(values > hi, values - hi, 0.0))
+    return np.where(np.isnan(values), np.nan, np.maximum(0.0, 1.0 - gap / falloff))
 
 
-def _mean(values: Iterable[float | None], weights: Iterable[float] | None = None) -> float | None:
-    pairs = [(v, w) for v, w in zip(values, weights or iter(lambda: 1.0, None)) if v is not None]
-    total = sum(w for _, w in pairs)
-    return sum(v * w for v, w in pairs) / total if total > 0 else None
+def _ramp(values: np.ndarray, full: float, none: float) -> np.ndarray:
+    """1 at ``full``, 0 at ``none`` (either direction), linear between; NaN stays NaN."""
+    return np.clip((values - none) / (full - none), 0.0, 1.0)
 
 
-def _count(shots: pd.DataFrame, column: str, allowed: Iterable[str]) -> int:
-    return int(shots[column].isin(list(allowed)).sum())
+def _temperature_score(kelvin: np.ndarray, wanted: str) -> np.ndarray:
+    words = np.where(kelvin < 4500, "warm", np.where(kelvin > 7000, "cool", "neutral"))  # as describe.temperature_word
+    return np.where(np.isnan(kelvin), 0.5, np.where(words == wanted, 1.0, np.where(words == "neutral", 0.5, 0.0)))
+
+
+class _Groups:
+    """Per-sequence sums over a shots frame (one pass of ``np.bincount`` per column, not a loop per sequence)."""
+
+    def __init__(self, shots: pd.DataFrame) -> None:
+        codes, self.ids = pd.factorize(shots["sequence_id"])
+        self.codes, self.m = codes, len(self.ids)
+        self.duration = _column(shots, "duration_s")
+        self.weight = np.maximum(np.nan_to_num(self.duration, nan=0.0), 1e-3)
+        self.n = self.sum(np.ones(len(shots)))
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.codes, weights=values, minlength=self.m)
+
+    def share(self, hits: np.ndarray) -> np.ndarray:
+        return self.sum(hits.astype(float)) / self.n
+
+    def score(self, per_shot: np.ndarray) -> np.ndarray:
+        """Duration-weighted mean of per-shot scores; an unmeasured shot counts 0.5, neither for nor against."""
+        return self.sum(np.where(np.isnan(per_shot), 0.5, per_shot) * self.weight) / self.sum(self.weight)
+
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """Duration-weighted mean of the measured values (NaN when none is measured)."""
+        ok = ~np.isnan(values)
+        total = self.sum(self.weight * ok)
+        return np.where(total > 0, self.sum(np.where(ok, values, 0.0) * self.weight) / np.where(total > 0, total, 1.0), np.nan)
+
+
+def score_sequences(targets: Mapping[str, Any], shots: pd.DataFrame) -> pd.DataFrame:
+    """Every sequence's 0..1 attribute score against ``targets`` from its shots' measured columns.
+
+    One row per ``sequence_id`` in ``shots`` (in order of first appearance): ``attribute_score``,
+    each kind of target's own 0..1 score (``light``, ``palette``, ``pace``, and ``movement``,
+    ``motion``, ``scale``, ``faces`` when the scene sets them) and the measured values the reasons
+    quote (``brightness``, ``saturation``, ``kelvin``, ``shot_length_s``, ``energy``, ``shots``,
+    ``movement_hits``, ``scale_hits``, ``faces_hits``). Per-shot kinds are duration-weighted over
+    the shots; the score is the kinds' weighted mean (:data:`ATTRIBUTE_WEIGHTS`)."""
+    g = _Groups(shots)
+    out: dict[str, np.ndarray] = {"shots": g.n}
+    bright = _column(shots, "brightness")
+    keys = list(targets.get("lighting_key", []))
+    # normal key sits between low and high key: half marks when the scene wants one of those
+    near = [] if LightingKey.NORMAL.value in keys else [LightingKey.NORMAL.value]
+    key_hits = shots["lighting_key"].isin(keys).to_numpy() + 0.5 * shots["lighting_key"].isin(near).to_numpy()
+    out["brightness"] = g.mean(bright)
+    out["light"] = 0.65 * g.score(_in_range(bright, targets["brightness_min"], targets["brightness_max"], 0.25)) + 0.35 * g.share(key_hits)
+
+    saturation = _column(shots, "saturation")
+    out["saturation"] = g.mean(saturation)
+    out["kelvin"] = g.mean(_column(shots, "colour_temperature_k"))
+    out["palette"] = g.score(_in_range(saturation, targets["saturation_min"], targets["saturation_max"], 0.2))
+    if targets.get("temperature"):
+        out["palette"] = 0.6 * out["palette"] + 0.4 * _temperature_score(out["kelvin"], targets["temperature"])
+
+    lo, hi = targets["shot_length_min_s"], targets["shot_length_max_s"]
+    out["shot_length_s"] = g.sum(np.nan_to_num(g.duration, nan=0.0)) / g.n
+    out["pace"] = _in_range(out["shot_length_s"], lo, hi, max(2.0, 0.6 * lo))
+
+    if "movement" in targets:
+        out["movement_hits"] = g.sum(shots["movement"].isin(list(targets["movement"])).to_numpy(float))
+        out["movement"] = out["movement_hits"] / g.n
+    if "motion" in targets:
+        energy = _column(shots, "motion_energy")
+        if targets["motion"] == "moderate":
+            per_shot = _in_range(energy, 0.005, 0.012, 0.008)
+        else:
+            per_shot = _ramp(energy, *MOTION_ENERGY[targets["motion"]])
+        out["energy"] = g.mean(energy)
+        out["motion"] = g.score(per_shot)
+    if "scale" in targets:
+        out["scale_hits"] = g.sum(shots["shot_scale"].isin(list(targets["scale"])).to_numpy(float))
+        unknown = g.sum((shots["shot_scale"] == ShotScale.UNKNOWN.value).to_numpy(float))
+        out["scale"] = (out["scale_hits"] + 0.25 * unknown) / g.n  # an unmeasured scale may still be right
+    if targets.get("faces_min"):
+        out["faces_hits"] = g.sum((np.nan_to_num(_column(shots, "faces"), nan=0.0) >= targets["faces_min"]).astype(float))
+        out["faces"] = out["faces_hits"] / g.n
+        if targets.get("alternating"):
+            out["faces"] = out["faces"] * np.where(g.n >= 2, 1.0, 0.6)  # shot/reverse-shot needs two shots to alternate
+
+    kinds = [k for k in ATTRIBUTE_WEIGHTS if k in out]
+    total = sum(ATTRIBUTE_WEIGHTS[k] for k in kinds)
+    out["attribute_score"] = np.asarray(sum(ATTRIBUTE_WEIGHTS[k] * out[k] for k in kinds)) / total
+    return pd.DataFrame(out, index=pd.Index(g.ids, name="sequence_id"))
 
 
 def _words_of(values: Iterable[str], words: Mapping[str, str]) -> str:
@@ -277,83 +355,33 @@ def _matched_words(shots: pd.DataFrame, column: str, allowed: list[str], words: 
     return _words_of(found or allowed[:1], words)
 
 
-def score_attributes(targets: Mapping[str, Any], shots: pd.DataFrame) -> tuple[float, list[tuple[float, str]]]:
-    """A sequence's 0..1 attribute score against ``targets`` from its shots' measured columns, and
-    per kind of target its own score and a reason phrase with the measured values.
+def _fmt(value: float, spec: str, unmeasured: str = "unmeasured") -> str:
+    return format(value, spec) if value is not None and math.isfinite(value) else unmeasured
 
-    Each kind scores 0..1 (duration-weighted over the shots where it is a per-shot value; an
-    unmeasured value counts 0.5, neither for nor against); the score is their weighted mean
-    (:data:`ATTRIBUTE_WEIGHTS`)."""
-    n = len(shots)
-    dur = [max(_num(d) or 0.0, 1e-3) for d in shots["duration_s"]]
-    parts: dict[str, tuple[float, str]] = {}
 
-    def per_shot(values: list[float | None]) -> float:
-        m = _mean([0.5 if v is None else v for v in values], dur)
-        return 0.5 if m is None else m
-
-    bright = [_num(b) for b in shots["brightness"]]
-    keys = list(targets.get("lighting_key", []))
-    b_score = per_shot([_in_range(b, targets["brightness_min"], targets["brightness_max"], 0.25) for b in bright])
-    # normal key sits between low and high key: half marks when the scene wants one of those
-    near = [] if LightingKey.NORMAL.value in keys else [LightingKey.NORMAL.value]
-    k_score = (_count(shots, "lighting_key", keys) + 0.5 * _count(shots, "lighting_key", near)) / n
-    mean_b = _mean(bright, dur)
+def attribute_reasons(targets: Mapping[str, Any], scores: Mapping[str, Any], shots: pd.DataFrame) -> list[tuple[float, str]]:
+    """Per kind of target, its score and a short phrase with the measured values, for one sequence
+    (``scores`` its row of :func:`score_sequences`, ``shots`` its shots)."""
+    n = int(scores["shots"])
     measured_keys = [k for k in shots["lighting_key"].dropna() if k != LightingKey.UNKNOWN.value]
-    key_words = _words_of(sorted(set(measured_keys), key=measured_keys.index), {**LIGHTING_WORDS, "normal": "normal key"}) or "key unknown"
-    b_text = f"brightness {mean_b:.2f}" if mean_b is not None else "brightness unmeasured"
-    parts["light"] = (0.65 * b_score + 0.35 * k_score, f"{targets['light']}: {b_text}, {key_words}")
-
-    sat = [_num(s) for s in shots["saturation"]]
-    s_score = per_shot([_in_range(s, targets["saturation_min"], targets["saturation_max"], 0.2) for s in sat])
-    mean_s = _mean(sat, dur)
-    kelvin = _mean([_num(k) for k in shots["colour_temperature_k"]], dur)
-    palette = f"saturation {mean_s:.2f}" if mean_s is not None else "saturation unmeasured"
+    key_words = _words_of(dict.fromkeys(measured_keys), {**LIGHTING_WORDS, "normal": "normal key"}) or "key unknown"
+    parts = {"light": f"{targets['light']}: brightness {_fmt(scores['brightness'], '.2f')}, {key_words}"}
+    palette = f"saturation {_fmt(scores['saturation'], '.2f')}"
     if targets.get("temperature"):
-        word = temperature_word(kelvin)
-        t_score = 0.5 if word is None else 1.0 if word == targets["temperature"] else 0.5 if word == "neutral" else 0.0
-        s_score = 0.6 * s_score + 0.4 * t_score
-        palette += f", {word or 'unmeasured'} ({kelvin:.0f} K)" if kelvin is not None else ", temperature unmeasured"
-    label = "black-and-white" if targets.get("black_and_white") else f"{targets['mood']} palette"
-    parts["palette"] = (s_score, f"{label}: {palette}")
-
-    mean_len = _mean([_num(d) for d in shots["duration_s"]])
-    lo, hi = targets["shot_length_min_s"], targets["shot_length_max_s"]
-    pace = _in_range(mean_len, lo, hi, max(2.0, 0.6 * lo))
-    parts["pace"] = (0.5 if pace is None else pace, f"{targets['pace']} pace: shots {mean_len or 0:.1f} s on average")
-
+        kelvin = scores["kelvin"]
+        palette += f", {temperature_word(kelvin)} ({kelvin:.0f} K)" if math.isfinite(kelvin) else ", temperature unmeasured"
+    parts["palette"] = f"{'black-and-white' if targets.get('black_and_white') else targets['mood'] + ' palette'}: {palette}"
+    parts["pace"] = f"{targets['pace']} pace: shots {scores['shot_length_s']:.1f} s on average"
     if "movement" in targets:
-        allowed = list(targets["movement"])
-        hits = _count(shots, "movement", allowed)
-        parts["movement"] = (hits / n, f"{_matched_words(shots, 'movement', allowed, MOVEMENT_WORDS)} {hits}/{n} shots")
+        words = _matched_words(shots, "movement", list(targets["movement"]), MOVEMENT_WORDS)
+        parts["movement"] = f"{words} {int(scores['movement_hits'])}/{n} shots"
     if "motion" in targets:
-        full, none = MOTION_ENERGY[targets["motion"]]
-        energy = [_num(e) for e in shots["motion_energy"]]
-        if targets["motion"] == "moderate":
-            scores = [_in_range(e, 0.005, 0.012, 0.008) for e in energy]
-        else:
-            scores = [_ramp(e, full, none) for e in energy]
-        mean_e = _mean(energy, dur)
-        parts["motion"] = (
-            per_shot(scores),
-            f"{targets['motion']} motion: energy {mean_e:.3f}" if mean_e is not None else "motion unmeasured",
-        )
+        parts["motion"] = f"{targets['motion']} motion: energy {_fmt(scores['energy'], '.3f')}"
     if "scale" in targets:
-        allowed = list(targets["scale"])
-        hits = _count(shots, "shot_scale", allowed)
-        unknown = _count(shots, "shot_scale", [ShotScale.UNKNOWN.value])
-        parts["scale"] = ((hits + 0.25 * unknown) / n, f"{_matched_words(shots, 'shot_scale', allowed, SCALE_WORDS)} {hits}/{n} shots")
+        parts["scale"] = f"{_matched_words(shots, 'shot_scale', list(targets['scale']), SCALE_WORDS)} {int(scores['scale_hits'])}/{n} shots"
     if targets.get("faces_min"):
-        faces = [_num(f) or 0 for f in shots["faces"]]
-        with_faces = sum(f >= targets["faces_min"] for f in faces)
-        share = with_faces / n
-        if targets.get("alternating"):
-            share *= 1.0 if n >= 2 else 0.6  # shot/reverse-shot needs at least two shots to alternate
-        parts["faces"] = (share, f"faces in {with_faces}/{n} shots")
-
-    total = sum(ATTRIBUTE_WEIGHTS[k] for k in parts)
-    score = sum(ATTRIBUTE_WEIGHTS[k] * s for k, (s, _) in parts.items()) / total
-    return score, [parts[k] for k in ATTRIBUTE_WEIGHTS if k in parts]
+        parts["faces"] = f"faces in {int(scores['faces_hits'])}/{n} shots"
+    return [(float(scores[k]), parts[k]) for k in ATTRIBUTE_WEIGHTS if k in parts]
 
 
 # -- reading the library -----------------------------------------------------------------------------
@@ -546,46 +574,49 @@ def _retrieve_scene(
         ids = sorted(set(fts) | set(clip) | library.attribute_candidates(targets))
         candidates = library.sequences(ids)
     shots = library.shots(list(candidates["sequence_id"]))
-    by_sequence = {sid: group for sid, group in shots.groupby("sequence_id", sort=False)}
+    if shots.empty:
+        return SceneRetrieval(scene_id=scene.scene_id, query_text=text, targets=targets, matches=[]), bool(clip)
+    # a sequence whose shots are not in the pinned shots version cannot be planned from: only scored sequences rank
+    table = score_sequences(targets, shots)
+    # CLIP counts only when the library has vectors to compare with (films ingested with real weights)
+    fts_score = table.index.map(lambda sid: fts.get(sid, 0.0)).to_numpy(float)
+    clip_score = table.index.map(lambda sid: clip.get(sid, 0.0)).to_numpy(float)
+    table["text_score"] = (0.5 * fts_score + 0.5 * clip_score if clip else fts_score).round(6)
+    table["attribute_score"] = table["attribute_score"].round(6)
+    table["score"] = (TEXT_WEIGHT * table["text_score"] + ATTRIBUTE_WEIGHT * table["attribute_score"]).round(6)
+    best = table.reset_index().sort_values(["score", "sequence_id"], ascending=[False, True], kind="stable").head(k)
+    sequences = candidates.set_index("sequence_id")
     query = _query_tokens(text)
-    scored = []
-    for seq in candidates.to_dict("records"):
-        sid = seq["sequence_id"]
-        members = by_sequence.get(sid)
-        if members is None or members.empty:
-            continue  # a sequence whose shots are not in the pinned shots version cannot be planned from
-        order = {s: i for i, s in enumerate(seq.get("shot_ids") or [])}
+    matches = []
+    for rank, row in enumerate(best.to_dict("records"), start=1):
+        sid = row["sequence_id"]
+        seq = sequences.loc[sid]
+        order = {s: i for i, s in enumerate(seq.get("shot_ids") if seq.get("shot_ids") is not None else [])}
+        members = shots[shots["sequence_id"] == sid]
         members = members.assign(_order=[order.get(s, len(order)) for s in members["shot_id"]])
         members = members.sort_values(["_order", "shot_id"], kind="stable").drop(columns="_order")
-        attribute, parts = score_attributes(targets, members)
-        # CLIP counts only when the library has vectors to compare with (films ingested with real weights)
-        text_score = 0.5 * fts.get(sid, 0.0) + 0.5 * clip.get(sid, 0.0) if clip else fts.get(sid, 0.0)
-        score = round(TEXT_WEIGHT * text_score + ATTRIBUTE_WEIGHT * attribute, 6)
+        parts = attribute_reasons(targets, row, members)
         reasons = [phrase for s, phrase in parts if s >= REASON_THRESHOLD]
         if not reasons:  # nothing matched well: say what is nearest, with its measured values
-            best = max(parts, key=lambda p: p[0])
-            reasons = [f"nearest: {best[1]}"]
+            reasons = [f"nearest: {max(parts, key=lambda p: p[0])[1]}"]
         said = _text_reason(query, [seq.get("description") or "", *members["description"].fillna("")]) if fts.get(sid) else None
         if said:
             reasons.append(said)
         if sid in clip:
             reasons.append(f"clip: similarity {clip[sid]:.2f}")
-        scored.append((score, sid, seq, members, round(text_score, 6), round(attribute, 6), reasons))
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    matches = [
-        SequenceMatch(
-            rank=rank,
-            sequence_id=sid,
-            film=str(seq["film"]),
-            score=score,
-            text_score=text_score,
-            attribute_score=attribute,
-            reasons=reasons,
-            camera_chain=str(seq.get("camera_chain") or ""),
-            shots=[_reference_shot(row, source_paths) for row in members.to_dict("records")],
+        matches.append(
+            SequenceMatch(
+                rank=rank,
+                sequence_id=sid,
+                film=str(seq["film"]),
+                score=float(row["score"]),
+                text_score=float(row["text_score"]),
+                attribute_score=float(row["attribute_score"]),
+                reasons=reasons,
+                camera_chain=str(seq.get("camera_chain") or ""),
+                shots=[_reference_shot(r, source_paths) for r in members.to_dict("records")],
+            )
         )
-        for rank, (score, sid, seq, members, text_score, attribute, reasons) in enumerate(scored[:k], start=1)
-    ]
     return SceneRetrieval(scene_id=scene.scene_id, query_text=text, targets=targets, matches=matches), bool(clip)
 
 
@@ -671,4 +702,4 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
         return img.size
 
 
-__all__ = ["query_text", "reference_sheet", "retrieve", "scene_targets", "score_attributes"]
+__all__ = ["attribute_reasons", "query_text", "reference_sheet", "retrieve", "scene_targets", "score_sequences"]
