@@ -17,6 +17,7 @@ import pytest
 
 from filmaster_dag.cinema.planning.models import FootageWindow, PlannedShot
 from filmaster_dag.cinema.ripomatic import (
+    FACE_HEIGHT,
     MAX_SPEEDUP,
     RipomaticError,
     clip_movement,
@@ -28,7 +29,7 @@ from filmaster_dag.cinema.ripomatic import (
 from filmaster_dag.resources.generator import GenerationError, PictureSpec, ShotRequest, cache_key
 from filmaster_dag.resources.generator.ripomatic import RipomaticGenerator
 
-from .conftest import BBB_60
+from .conftest import BBB_60, CHAPLIN
 
 STATIC_WINDOW = (12.0, 15.0)
 TREE_WINDOW = (24.0, 30.0)
@@ -237,6 +238,23 @@ def test_close_up_crops_around_the_subject(media, tmp_path):
     other = cv2.resize(source, (854, 480), interpolation=cv2.INTER_AREA)
     err = np.abs(first.astype(float) - expected).mean()
     assert err < 6 and err < 0.5 * np.abs(first.astype(float) - other).mean()
+
+
+@pytest.mark.slow
+def test_a_face_is_reframed_by_its_measured_height(media, tmp_path):
+    """Chaplin in the park (3.5-7.5 s): his face is confirmed by both cascades; a medium shot
+    blows the frame up until the face has a medium shot's height, framed with headroom."""
+    shot = _shot("static", scale="medium", window=(3.5, 7.5), frames=96, source=CHAPLIN)
+    detail = render_ripomatic(shot, 854, 480, Fraction(24), tmp_path / "medium.mp4")
+    subject = detail["subject"]
+    assert subject["evidence"] == "face" and detail["reference"]["scale_from"] == "measured face"
+    fx, fy, fw, fh = subject["box"]
+    assert detail["framing"]["crop_fraction"] == pytest.approx(fh / FACE_HEIGHT["medium"], abs=0.002)
+    W, H = detail["source"]["display"]
+    x, y, w, h = detail["crop_start"]
+    assert x <= (fx + fw / 2) * W <= x + w and y <= (fy + fh / 2) * H <= y + h
+    assert (fy + fh / 2) * H < y + h / 2  # headroom: the face above the middle of the frame
+    assert _decoded(tmp_path / "medium.mp4")[:3] == (96, 854, 480)
 
 
 @pytest.mark.slow

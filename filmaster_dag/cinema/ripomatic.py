@@ -472,13 +472,35 @@ def _order(scale: str) -> int | None:
     return list(FACE_HEIGHT).index(scale) if scale in FACE_HEIGHT else None
 
 
+#: A HOG person box is about this many face (Haar box) heights tall: the figure is ~7 faces and
+#: the box has ~12 % margin above and below it.
+PERSON_IN_FACES = 8.75
+#: Where to frame a person found by HOG, as a fraction down their box, per planned scale: the head
+#: for the tight scales, the chest for a medium, the middle of the figure for a wide.
+PERSON_POINT = {
+    ShotScale.EXTREME_CLOSE_UP.value: 0.17,
+    ShotScale.CLOSE_UP.value: 0.18,
+    ShotScale.MEDIUM_CLOSE_UP.value: 0.22,
+    ShotScale.MEDIUM.value: 0.3,
+    ShotScale.MEDIUM_LONG.value: 0.4,
+}
+#: Scales framed with headroom (the face a little above the middle of the crop).
+TIGHT = {ShotScale.EXTREME_CLOSE_UP.value, ShotScale.CLOSE_UP.value, ShotScale.MEDIUM_CLOSE_UP.value}
+
+
 def framing(planned: str, reference: str | None, subject: dict[str, Any]) -> tuple[float, str, str, str]:
     """(crop fraction, reference scale, where it came from, note) to turn the reference's scale into the planned one.
 
-    With a face, the blow-up is exact: the face's measured height over the height a face has at
-    the planned scale. Otherwise the ratio of the two scales' typical face heights.
+    With a face the blow-up is exact: the face's measured height over the height a face has at
+    the planned scale; with a person, the same from the face height a figure that tall has
+    (:data:`PERSON_IN_FACES`). Otherwise the ratio of the two scales' typical face heights.
     """
     source = "plan"
+    face = 0.0
+    if subject["evidence"] == "face":
+        face = subject["height"]
+    elif subject["evidence"] == "person":
+        face = subject["height"] / PERSON_IN_FACES
     if reference not in FACE_HEIGHT:
         if subject["evidence"] == "face":
             reference, source = _scale_from(subject["height"], FACE_SCALE_THRESHOLDS), "measured face"
@@ -489,16 +511,22 @@ def framing(planned: str, reference: str | None, subject: dict[str, Any]) -> tup
     assert reference is not None
     if planned not in FACE_HEIGHT:
         return 1.0, reference, source, f"planned scale '{planned}': the reference's framing kept"
-    if subject["evidence"] == "face" and subject["height"] > 0:
-        c = subject["height"] / FACE_HEIGHT[planned]
-    else:
-        c = FACE_HEIGHT[reference] / FACE_HEIGHT[planned]
+    c = face / FACE_HEIGHT[planned] if face > 0 else FACE_HEIGHT[reference] / FACE_HEIGHT[planned]
     note = ""
     if c > 1.0:
-        note = f"a {planned.replace('_', ' ')} is wider than the reference's {reference.replace('_', ' ')}: full frame kept"
+        note = f"a {planned.replace('_', ' ')} is wider than the footage's framing: full frame kept"
     elif c < 1.0 / MAX_ZOOM:
         note = f"blow-up limited to {MAX_ZOOM:g}x"
     return float(min(1.0, max(1.0 / MAX_ZOOM, c))), reference, source, note
+
+
+def framing_point(planned: str, subject: dict[str, Any]) -> tuple[float, float, bool]:
+    """(x, y) as fractions of the frame to frame on, and whether to give it headroom: a face's
+    centre; a person's head, chest or middle by the planned scale; the saliency peak."""
+    if subject["evidence"] == "person" and subject["box"]:
+        bx, by, bw, bh = subject["box"]
+        return bx + bw / 2, by + bh * PERSON_POINT.get(planned, 0.5), planned in TIGHT
+    return subject["x"], subject["y"], subject["evidence"] == "face"
 
 
 # -- the whole shot ----------------------------------------------------------------------------------------
@@ -541,9 +569,9 @@ def render_ripomatic(
     index, timing = retime(window.times, shot.frames, fps)
     subject = find_subject(window.samples, window.grays)
     W, H = window.display
-    subject_px = (subject["x"] * W, subject["y"] * H)
     planned_scale = str(shot.shot_scale.value if hasattr(shot.shot_scale, "value") else shot.shot_scale)
     crop, ref_scale, scale_from, scale_note = framing(planned_scale, reference_scale, subject)
+    px, py, headroom = framing_point(planned_scale, subject)
 
     planned_move = str(shot.movement.value if hasattr(shot.movement, "value") else shot.movement)
     measured = window.movement
@@ -570,14 +598,14 @@ def render_ripomatic(
         float(fps),
         window.display,
         width / height,
-        subject_px,
+        (px * W, py * H),
         crop,
         move,
         counter=counter,
         move_strength=move_strength,
         handheld_amplitude=handheld_amplitude,
         seed=seed,
-        face_framing=subject["evidence"] == "face",
+        face_framing=headroom,
     )
     if counter:
         why += f"; the reference's {ref_move.replace('_', ' ')} " + ("cancelled" if camera.countered else "too strong to cancel: left in")
@@ -598,6 +626,7 @@ def render_ripomatic(
             "y": round(subject["y"], 4),
             "evidence": subject["evidence"],
             "box": [round(v, 4) for v in subject["box"]] if subject["box"] else None,
+            "framed_on": [round(px, 4), round(py, 4)],
         },
         "reference": {
             "scale": ref_scale,
