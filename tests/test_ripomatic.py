@@ -12,9 +12,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
+from filmaster_dag.cinema.media import iter_frames
 from filmaster_dag.cinema.planning.models import FootageWindow, PlannedShot
 from filmaster_dag.cinema.ripomatic import (
     FACE_HEIGHT,
@@ -30,6 +32,7 @@ from filmaster_dag.resources.generator import GenerationError, PictureSpec, Shot
 from filmaster_dag.resources.generator.ripomatic import RipomaticGenerator
 
 from .conftest import BBB_60, CHAPLIN
+from .media_factory import real_frames, write_video
 
 STATIC_WINDOW = (12.0, 15.0)
 TREE_WINDOW = (24.0, 30.0)
@@ -232,8 +235,6 @@ def test_close_up_crops_around_the_subject(media, tmp_path):
         source = next(f for f in c.decode(video=0) if f.time >= 12.0 - 1e-3).to_ndarray(format="rgb24")
     with av.open(str(path)) as c:
         first = next(c.decode(video=0)).to_ndarray(format="rgb24")
-    import cv2
-
     expected = cv2.resize(source[round(y) : round(y + h), round(x) : round(x + w)], (854, 480), interpolation=cv2.INTER_LINEAR)
     other = cv2.resize(source, (854, 480), interpolation=cv2.INTER_AREA)
     err = np.abs(first.astype(float) - expected).mean()
@@ -265,3 +266,23 @@ def test_short_window_is_slowed_to_the_exact_length(media, tmp_path):
     assert detail["retime"]["speed"] == pytest.approx(1.0 / 2.4, abs=0.01)
     assert detail["retime"]["source_frames_used"] == 24
     assert _decoded(path)[:4] == (60, 640, 360, Fraction(25))
+
+
+@pytest.mark.slow
+def test_a_rotated_phone_clip_is_cut_upright(media, tmp_path):
+    """A phone clip stored landscape with a 90-degree display matrix is shown portrait: the
+    ripomatic cuts its 16:9 frame from the upright picture, as the library analysed it."""
+    phone = write_video(tmp_path / "phone.mp4", real_frames(BBB_60, 300, 36), rotation=-90)
+    path = tmp_path / "clip.mp4"
+    detail = render_ripomatic(_shot("static", window=(0.0, 1.5), frames=36, source=phone), 320, 180, Fraction(24), path)
+    assert detail["source"]["display"] == [360, 640] and detail["source"]["rotation"] in (90, 270)
+    _x, y, w, h = detail["crop_start"]
+    assert w == pytest.approx(360) and h == pytest.approx(202.5)
+    upright = next(iter_frames(phone, 180)).rgb(360)
+    assert upright.shape[:2] == (640, 360)
+    expected = cv2.resize(upright[round(y) : round(y + h), :], (320, 180), interpolation=cv2.INTER_AREA)
+    sideways = cv2.resize(np.ascontiguousarray(np.rot90(upright))[: round(h * 360 / 640)], (320, 180), interpolation=cv2.INTER_AREA)
+    with av.open(str(path)) as c:
+        first = next(c.decode(video=0)).to_ndarray(format="rgb24").astype(float)
+    assert np.abs(first - expected).mean() < 6 < np.abs(first - sideways).mean()
+    assert _decoded(path)[:4] == (36, 320, 180, Fraction(24))
