@@ -403,11 +403,10 @@ class _Library:
 
     def __init__(self, index: Any) -> None:
         self.index = index
-        for name, columns in ((SEQUENCES_TABLE, ("description", "camera_chain")), (SHOTS_TABLE, ("description",))):
-            table = index.table(name)
-            if table.count_rows():
-                for column in columns:
-                    index._ensure_fts(table, column)  # made by the ingest normally; an index commits a version, so before pinning
+        filled = [name for name in (SHOTS_TABLE, SEQUENCES_TABLE) if index.table(name).count_rows()]
+        if filled:
+            # the full-text indexes are made by the ingest; one made now commits a version, so before pinning
+            index.ensure_indexes(filled, vector=False)
         self.versions = {name: int(index.table(name).version) for name in (SHOTS_TABLE, SEQUENCES_TABLE)}
         seq_table = index.at_version(self.versions[SEQUENCES_TABLE], SEQUENCES_TABLE)
         shot_table = index.at_version(self.versions[SHOTS_TABLE], SHOTS_TABLE)
