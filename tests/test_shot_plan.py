@@ -243,6 +243,58 @@ def test_plans_are_frame_exact_for_many_lengths_and_rates(fps):
             assert sum(scene_frames(script, b)) == sum(s.frames for s in plan.shots)
 
 
+WORDS = "the river light snow ferry across hurry gone night bank rope pole quiet still wind far hope".split()
+
+
+def random_brief(rng: random.Random) -> Brief:
+    """A brief of random scenes, lines and narration, long enough for its lines."""
+    names = ["Ada", "Ben", "Cleo"]
+    scenes = []
+    for k in range(rng.randint(1, 5)):
+        who = rng.sample(names, rng.randint(1, 3))
+        lines = [{"speaker": rng.choice(who), "text": " ".join(rng.choices(WORDS, k=rng.randint(1, 14)))} for _ in range(rng.randint(0, 5))]
+        narration = [" ".join(rng.choices(WORDS, k=rng.randint(2, 12))) for _ in range(rng.randint(0, 2))]
+        beats = ". ".join(f"{rng.choice(who)} looks at the {rng.choice(WORDS)}" for _ in range(rng.randint(1, 6))) + "."
+        scenes.append(
+            {
+                "heading": f"EXT. PLACE {k} - NIGHT",
+                "time_of_day": "night",
+                "characters": who,
+                "action": beats,
+                "dialogue": lines,
+                "narration": narration,
+                "mood": rng.choice(["calm", "tense", "triumphant", "melancholy", "eerie", "comic"]),
+            }
+        )
+    mode = rng.choice(["voice_over", "title_cards"])
+    data = {
+        "title": "Random",
+        "logline": "Someone waits by a river.",
+        "audience": {"who": "anyone", "attention_span": rng.choice(["short", "medium", "long"])},
+        "style": {"description": "plain", "pace": rng.choice(["slow", "moderate", "fast"]), "narration": mode},
+        "target_duration_s": 1.0,
+        "resolution": "640x360",
+        "frame_rate": rng.choice(["24", "25", "24000/1001", "30000/1001"]),
+        "characters": [{"name": n, "description": f"{n}, a traveller."} for n in names],
+        "scenes": scenes,
+    }
+    b = Brief.model_validate(data)
+    need = sum(line_seconds(t, b) for s in b.scenes for t in [d.text for d in s.dialogue] + list(s.narration))
+    return b.model_copy(update={"target_duration_s": round(need + len(scenes) * rng.uniform(0.5, 20), rng.choice([0, 1, 3]))})
+
+
+def test_random_briefs_get_sound_plans():
+    rng = random.Random(2026)
+    for _ in range(60):
+        b = random_brief(rng)
+        script = rules_script(b, "random")
+        refs = references(script, empty=rng.random() < 0.2, short=rng.random() < 0.3)
+        plan = assign_footage(rules_plan(script, refs, b), refs)
+        assert_sound(plan, script, b, refs)
+        for before, after in pairwise(plan.shots):
+            assert before.footage is None or after.footage is None or not overlaps(before.footage, after.footage)
+
+
 # -- footage for the ripomatic --------------------------------------------------------------------------
 
 
@@ -474,3 +526,28 @@ def test_a_server_error_falls_back_for_every_scene(server, dusk):
 def test_no_model_is_the_rules_plan_with_footage(dusk):
     b, script, refs = dusk
     assert plan_shots(script, refs, b, None) == assign_footage(rules_plan(script, refs, b), refs)
+
+
+# -- the real library ------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["meadow-morning", "silent-chase", "dusk"])
+def test_rules_plan_on_references_retrieved_from_the_real_library(reference_library, name):
+    from filmaster_dag.cinema.planning.retrieval import retrieve
+
+    b = brief(name)
+    script = rules_script(b, name)
+    refs = retrieve(script, b, reference_library.index, k=3, source_paths=reference_library.films)
+    assert any(scene.matches for scene in refs.scenes)
+    plan = assign_footage(rules_plan(script, refs, b), refs)
+
+    assert_sound(plan, script, b, refs)
+    usable = {r.shot_id: r for sc in refs.scenes for m in sc.matches for r in m.shots}
+    for before, after in pairwise(plan.shots):
+        assert after.footage is not None and not overlaps(before.footage, after.footage)
+    for shot in plan.shots:
+        ref = usable[shot.footage.shot_id]
+        assert min(ref.usable_start_s, ref.start_s) - 1e-6 <= shot.footage.in_s < shot.footage.out_s
+        assert shot.footage.out_s <= max(ref.usable_end_s, ref.end_s) + 1e-6
+        assert shot.footage.source_path == reference_library.films[ref.film]

@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
-from typing import Any, Literal, Protocol, get_args
+from typing import Any, Literal, Protocol, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from ...llm.client import describe_validation_error
 from ..brief import Brief, DialogueLine, Mood, TimeOfDay
 from .models import Provenance, Script, ScriptScene, reading_time_s, speaking_time_s
 
@@ -44,6 +45,7 @@ __all__ = [
     "LineDraft",
     "SceneDraft",
     "ScriptDraft",
+    "ask_for_draft",
     "line_seconds",
     "mentions",
     "rules_script",
@@ -56,6 +58,8 @@ __all__ = [
 SECONDS_PER_SCENE = 15.0
 #: Screen time a beat is worth when the target length is shared between scenes (a weight, not a length).
 BEAT_WEIGHT_S = 4.0
+D = TypeVar("D", bound=BaseModel)
+
 #: A model's script may not hold more scenes than one per this many seconds of film.
 MIN_SECONDS_PER_SCENE = 3.0
 
@@ -573,6 +577,33 @@ def _held_to_brief(draft: ScriptDraft, brief: Brief) -> list[SceneDraft]:
     return out
 
 
+def ask_for_draft(
+    model: JsonModel,
+    messages: list[dict[str, Any]],
+    schema: type[BaseModel],
+    draft_type: type[D],
+    problems_of: Callable[[D], list[str]],
+) -> tuple[D | None, Provenance]:
+    """Ask ``model`` for JSON matching ``schema``, read it as ``draft_type`` and check it with ``problems_of``.
+
+    Returns the draft and the model's provenance, or ``None`` and the rules' provenance with the one-line
+    reason the answer was refused (the client's error, or the first problems found)."""
+    answer = model.complete_json(messages, schema, temperature=0.2, seed=0)
+    reason = answer.error or "the model gave no answer"
+    seconds = round(answer.seconds, 3)
+    if answer.value is not None:
+        try:
+            draft = draft_type.model_validate(answer.value.model_dump())
+        except ValidationError as err:
+            problems = [describe_validation_error(err, draft_type)]
+        else:
+            problems = problems_of(draft)
+            if not problems:
+                return draft, Provenance(by=model.identity, attempts=answer.attempts, seconds=seconds)
+        reason = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+    return None, Provenance(by="rules", fallback_reason=" ".join(reason.split()), attempts=answer.attempts, seconds=seconds)
+
+
 def write_script(brief: Brief, production: str, model: JsonModel | None) -> Script:
     """The script by the language model when one is available and its answer holds up, else by the rules.
 
@@ -583,15 +614,6 @@ def write_script(brief: Brief, production: str, model: JsonModel | None) -> Scri
     """
     if model is None or not model.available:
         return rules_script(brief, production)
-    answer = model.complete_json(_messages(brief), _draft_schema(brief), temperature=0.2, seed=0)
-    reason = answer.error or "the model gave no answer"
-    if answer.value is not None:
-        draft = ScriptDraft.model_validate(answer.value.model_dump())
-        problems = script_problems(draft, brief)
-        if not problems:
-            drafts = _held_to_brief(draft, brief)
-            return _finish(drafts, brief, production, Provenance(by=model.identity, attempts=answer.attempts, seconds=answer.seconds))
-        reason = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
-    reason = " ".join(reason.split())
-    fallback = Provenance(by="rules", fallback_reason=reason, attempts=answer.attempts, seconds=round(answer.seconds, 3))
-    return _finish(_rules_drafts(brief), brief, production, fallback)
+    draft, provenance = ask_for_draft(model, _messages(brief), _draft_schema(brief), ScriptDraft, lambda d: script_problems(d, brief))
+    drafts = _held_to_brief(draft, brief) if draft is not None else _rules_drafts(brief)
+    return _finish(drafts, brief, production, provenance)

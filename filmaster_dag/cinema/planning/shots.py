@@ -57,7 +57,7 @@ from .models import (
     ShotPlan,
     frames_for,
 )
-from .script import JsonModel, line_seconds, mentions, share
+from .script import JsonModel, ask_for_draft, line_seconds, mentions, share
 
 __all__ = [
     "ANGLE_FOR_MOOD",
@@ -77,11 +77,12 @@ __all__ = [
 PACE_FACTOR = {"slow": 1.3, "moderate": 1.0, "fast": 0.75}
 #: An audience with a short attention span wants a new picture sooner.
 ATTENTION_FACTOR = {"short": 0.8, "medium": 1.0, "long": 1.25}
+#: The longest typical shot each attention span sits through ("short: something new every few seconds").
+ATTENTION_MAX_S = {"short": 5.0, "medium": 8.0, "long": 12.0}
 #: Typical shot length when a scene has no reference (the median of narrative film since the 1990s is 3-5 s).
 DEFAULT_SHOT_S = 4.0
 #: A shot shorter than this reads as a flash frame; the typical shot stays between these bounds.
 MIN_SHOT_S = 1.0
-MAX_TYPICAL_SHOT_S = 12.0
 #: A beat of reaction left after a line is spoken, before the cut.
 LINE_TAIL_S = 0.5
 
@@ -115,7 +116,7 @@ def fit_frames(desired_s: Sequence[float], minimum_frames: Sequence[int], total:
     if n == 0:
         return []
     if total < n:
-        raise ValueError(f"{n} shots cannot share {total} frames")
+        raise ValueError(f"{n} shots or scenes cannot share {total} frames (each needs at least one)")
     mins = [max(1, int(m)) for m in minimum_frames]
     weights: Sequence[float] = desired_s
     if sum(mins) > total:
@@ -149,11 +150,12 @@ def scene_frames(script: Script, brief: Brief) -> list[int]:
 
 
 def typical_shot_s(retrieval: SceneRetrieval | None, brief: Brief) -> float:
-    """The length a shot of this scene should have: the matched shots' median, scaled by pace and attention span."""
+    """The length a shot of this scene should have: the matched shots' median, scaled by pace and attention
+    span, and no longer than that attention span sits through (:data:`ATTENTION_MAX_S`)."""
     lengths = [shot.duration_s for m in (retrieval.matches if retrieval else []) for shot in m.shots if shot.duration_s > 0]
     base = statistics.median(lengths) if lengths else DEFAULT_SHOT_S
     scaled = base * PACE_FACTOR[brief.style.pace] * ATTENTION_FACTOR[brief.audience.attention_span]
-    return min(MAX_TYPICAL_SHOT_S, max(1.5 * MIN_SHOT_S, scaled))
+    return min(ATTENTION_MAX_S[brief.audience.attention_span], max(1.5 * MIN_SHOT_S, scaled))
 
 
 # -- a shot before it is timed ----------------------------------------------------------------------------
@@ -167,7 +169,7 @@ class _Shot:
     angle: CameraAngle
     movement: CameraMovement
     desired_s: float
-    min_s: float = 0.0
+    min_s: float = 0.0  # the time its lines need (said, or read on a card)
     dialogue: list[DialogueLine] = field(default_factory=list)
     narration: list[str] = field(default_factory=list)
     characters: list[str] = field(default_factory=list)
@@ -177,7 +179,8 @@ class _Shot:
 
 
 def _chain(retrieval: SceneRetrieval | None) -> list[tuple[ReferenceShot, SequenceMatch]]:
-    """The scene's camera-language chain: the top match's shots in order, then the next matches' shots."""
+    """The scene's camera-language chain: the top match's shots in order, then the next matches' shots
+    (a scene that needs more shots than the chain holds goes round it again)."""
     matches = sorted(retrieval.matches, key=lambda m: m.rank) if retrieval else []
     return [(shot, m) for m in matches for shot in m.shots]
 
@@ -212,8 +215,10 @@ _WHEN = {
 def _camera_words(movement: CameraMovement) -> str:
     if movement in (CameraMovement.STATIC, CameraMovement.UNKNOWN):
         return "static camera"
-    if movement in (CameraMovement.HANDHELD, CameraMovement.COMPLEX):
-        return f"{movement.words} camera"
+    if movement is CameraMovement.HANDHELD:
+        return "handheld camera"
+    if movement is CameraMovement.COMPLEX:
+        return "moving camera"
     if movement in (CameraMovement.PUSH_IN, CameraMovement.PULL_OUT):
         return f"slow {movement.words}"
     return f"camera {movement.words}"
@@ -350,15 +355,36 @@ def _rules_shots(scene: ScriptScene, frames: int, retrieval: SceneRetrieval | No
     static = _style_locks(brief)[0]
     if static:
         ordered = [replace(s, movement=CameraMovement.STATIC) for s in ordered]
-    return [replace(s, min_s=max(s.min_s, MIN_SHOT_S)) for s in ordered]
+    return _within(ordered, frames, fps)
+
+
+def _within(shots: list[_Shot], frames: int, fps: Fraction) -> list[_Shot]:
+    """Shots without lines folded into their neighbour while the scene cannot give every shot a frame beyond
+    what the lines need (a scene that is nearly all talk)."""
+    shots = list(shots)
+
+    def need() -> int:
+        return sum(frames_for(s.min_s, fps) if s.min_s > 0 else 1 for s in shots)
+
+    while need() > frames and len(shots) > 1:
+        spare = [i for i, s in enumerate(shots) if s.min_s <= 0]
+        if not spare:
+            break
+        i = spare[-1]
+        into = shots[i - 1] if i > 0 else shots[1]
+        into.description = f"{into.description} {shots[i].action}".strip()
+        into.action = f"{into.action} {shots[i].action}".strip()
+        del shots[i]
+    return shots
 
 
 def _timed(scene: ScriptScene, shots: list[_Shot], frames: int, brief: Brief, provenance: Provenance) -> ScenePlan:
     """The scene's shots with exact frame counts (one fitting function for both planners), as a :class:`ScenePlan`."""
     fps = brief.fps
-    mins = [frames_for(s.min_s, fps) if s.min_s > 0 else 1 for s in shots]
-    if sum(mins) > frames:  # the one-second floor for plain shots gives way before any line does
-        mins = [frames_for(s.min_s, fps) if (s.dialogue or s.narration) else 1 for s in shots]
+    # every shot holds its lines, and lasts at least a second while the scene has room for that
+    mins = [frames_for(max(s.min_s, MIN_SHOT_S), fps) for s in shots]
+    if sum(mins) > frames:  # the one-second floor gives way before any line does
+        mins = [frames_for(s.min_s, fps) if s.min_s > 0 else 1 for s in shots]
     counts = fit_frames([s.desired_s for s in shots], mins, frames)
     planned = []
     for n, (shot, count) in enumerate(zip(shots, counts, strict=True), start=1):
@@ -679,7 +705,7 @@ def _drafted_shots(draft: SceneShotsDraft, scene: ScriptScene, retrieval: SceneR
                 angle=CameraAngle(d.camera_angle),
                 movement=CameraMovement(d.movement),
                 desired_s=max(d.seconds, need),
-                min_s=max(need, MIN_SHOT_S),
+                min_s=need,
                 dialogue=dialogue,
                 narration=narration,
                 characters=list(dict.fromkeys(brief.character(c).name for c in d.characters)),
@@ -691,29 +717,27 @@ def _drafted_shots(draft: SceneShotsDraft, scene: ScriptScene, retrieval: SceneR
     return shots
 
 
+def _model_scene(scene: ScriptScene, frames: int, references: SceneReferences, brief: Brief, model: JsonModel) -> ScenePlan:
+    """One scene planned whole by the model, or by the rules (saying why) when its answer does not hold up."""
+    retrieval = _retrieval(references, scene.scene_id)
+    messages = _scene_messages(scene, frames, retrieval, brief)
+    draft, provenance = ask_for_draft(
+        model, messages, SceneShotsDraft, SceneShotsDraft, lambda d: draft_problems(d, scene, frames, retrieval, brief)
+    )
+    if draft is None:
+        return _rules_scene(scene, frames, references, brief, provenance)
+    return _timed(scene, _drafted_shots(draft, scene, retrieval, brief), frames, brief, provenance)
+
+
 def plan_shots(script: Script, references: SceneReferences, brief: Brief, model: JsonModel | None) -> ShotPlan:
     """The shot plan, each scene planned whole by the language model when one is available and its answer holds
     up, else by the rules (with the reason in the scene's provenance); footage assigned for the ripomatic."""
-    scenes = []
-    for scene, frames in zip(script.scenes, scene_frames(script, brief), strict=True):
-        retrieval = _retrieval(references, scene.scene_id)
-        if model is None or not model.available:
-            scenes.append(_rules_scene(scene, frames, references, brief, Provenance(by="rules")))
-            continue
-        answer = model.complete_json(_scene_messages(scene, frames, retrieval, brief), SceneShotsDraft, temperature=0.2, seed=0)
-        reason = answer.error or "the model gave no answer"
-        if answer.value is not None:
-            draft = SceneShotsDraft.model_validate(answer.value.model_dump())
-            problems = draft_problems(draft, scene, frames, retrieval, brief)
-            if not problems:
-                by = Provenance(by=model.identity, attempts=answer.attempts, seconds=round(answer.seconds, 3))
-                scenes.append(_timed(scene, _drafted_shots(draft, scene, retrieval, brief), frames, brief, by))
-                continue
-            reason = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
-        fallback = Provenance(
-            by="rules", fallback_reason=" ".join(reason.split()), attempts=answer.attempts, seconds=round(answer.seconds, 3)
-        )
-        scenes.append(_rules_scene(scene, frames, references, brief, fallback))
+    scenes = [
+        _model_scene(scene, frames, references, brief, model)
+        if model is not None and model.available
+        else _rules_scene(scene, frames, references, brief, Provenance(by="rules"))
+        for scene, frames in zip(script.scenes, scene_frames(script, brief), strict=True)
+    ]
     return assign_footage(_assemble(scenes, script, brief), references)
 
 
