@@ -89,6 +89,9 @@ def test_retime_slows_a_short_window_and_trims_a_long_one():
     long = [i / 24 for i in range(240)]  # 10 s into 2 s: real time from the start, tail left out
     index, detail = retime(long, 48, Fraction(24))
     assert detail["mode"] == "trimmed" and index == list(range(48))
+    # Only the part that plays is decoded; the planned window's length still decides the mode.
+    index, detail = retime(long[:50], 48, Fraction(24), window_s=10.0)
+    assert detail["mode"] == "trimmed" and detail["factor"] == 5.0 and index == list(range(48))
 
     fits = [i / 24 for i in range(int(24 * 2 * MAX_SPEEDUP))]  # up to MAX_SPEEDUP longer: sped up, all used
     index, detail = retime(fits, 48, Fraction(24))
@@ -212,7 +215,7 @@ def test_a_moving_reference_is_countered(media, tmp_path, move):
     detail = render_ripomatic(_shot(move, window=TREE_WINDOW, frames=96), 854, 480, Fraction(24), path)
     assert detail["reference"]["movement"] == "push_in"
     assert detail["move"]["countered"]["zoom"] > 0.01
-    assert detail["retime"]["mode"] == "trimmed"
+    assert detail["retime"]["mode"] == "trimmed" and detail["source"]["decoded_until_s"] == pytest.approx(28.1)
     assert measure_clip_movement(path) == move
 
 

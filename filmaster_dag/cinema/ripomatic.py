@@ -206,7 +206,8 @@ def _scan(shot: PlannedShot, in_s: float, out_s: float) -> _Window:
         except av.error.FFmpegError as err:
             raise _fail(shot, f"source film cannot be decoded at {in_s:.2f}-{out_s:.2f} s ({err})", "re-export the film") from err
     if not times:
-        raise _fail(shot, f"no frames in the footage window {in_s:.2f}-{out_s:.2f} s", "check the window against the source film's length")
+        planned = f"{shot.footage.in_s:.2f}-{shot.footage.out_s:.2f} s" if shot.footage else f"{in_s:.2f}-{out_s:.2f} s"
+        raise _fail(shot, f"no frames in the footage window {planned}", "check the window against the source film's length")
     picks = sorted({round(q * (len(frames_rgb) - 1)) for q in (0.25, 0.5, 0.75)})
     samples = [frames_rgb[i][1] for i in picks]
     movement = classify_movement(signals.table(), float(rate))
@@ -433,15 +434,17 @@ def plan_camera(
 # -- retiming ------------------------------------------------------------------------------------------
 
 
-def retime(times: list[float], frames: int, fps: Fraction) -> tuple[list[int], dict[str, Any]]:
+def retime(times: list[float], frames: int, fps: Fraction, window_s: float | None = None) -> tuple[list[int], dict[str, Any]]:
     """Which source frame (index into ``times``) each of ``frames`` output frames shows, and how.
 
     Source time for output frame i is ``times[0] + i / fps * speed``: ``speed`` < 1 slows a short
     window down (frames held), up to :data:`MAX_SPEEDUP` speeds a long one up to use it all, and
     beyond that the window plays in real time from its start and its tail is left out.
+    ``window_s``: the planned window's length when ``times`` covers only the part that will be
+    used (a long window is decoded only that far); by default the span of ``times``.
     """
     step = float(times[1] - times[0]) if len(times) > 1 else 1 / 24
-    window = times[-1] - times[0] + step
+    window = window_s if window_s is not None else times[-1] - times[0] + step
     shot = frames / float(fps)
     factor = window / shot
     if factor <= MAX_SPEEDUP:
@@ -565,8 +568,12 @@ def render_ripomatic(
     assert footage is not None
     if not footage.out_s > footage.in_s:
         raise _fail(shot, f"empty footage window {footage.in_s:.2f}-{footage.out_s:.2f} s", "plan a window with out_s after in_s")
-    window = _scan(shot, footage.in_s, footage.out_s)
-    index, timing = retime(window.times, shot.frames, fps)
+    # A window far longer than the shot plays in real time from its start: decode and measure only that part.
+    shot_s = shot.frames / float(fps)
+    long_window = footage.out_s - footage.in_s > MAX_SPEEDUP * shot_s
+    used_out = min(footage.out_s, footage.in_s + shot_s + 0.1) if long_window else footage.out_s
+    window = _scan(shot, footage.in_s, used_out)
+    index, timing = retime(window.times, shot.frames, fps, footage.out_s - footage.in_s if long_window else None)
     subject = find_subject(window.samples, window.grays)
     W, H = window.display
     planned_scale = str(shot.shot_scale.value if hasattr(shot.shot_scale, "value") else shot.shot_scale)
@@ -610,12 +617,17 @@ def render_ripomatic(
     if counter:
         why += f"; the reference's {ref_move.replace('_', ' ')} " + ("cancelled" if camera.countered else "too strong to cancel: left in")
 
-    encode_video(path, _pictures(shot, window, index, camera.boxes, width, height), rate=fps, crf=crf, preset=preset)
+    try:
+        encode_video(path, _pictures(shot, window, used_out, index, camera.boxes, width, height), rate=fps, crf=crf, preset=preset)
+    except BaseException:
+        Path(path).unlink(missing_ok=True)  # never leave half a clip where a whole one is expected
+        raise
     return {
         "source": {
             "path": footage.source_path,
             "in_s": footage.in_s,
             "out_s": footage.out_s,
+            "decoded_until_s": round(used_out, 4),
             "display": list(window.display),
             "rotation": window.rotation,
             "frame_rate": str(window.rate),
@@ -644,7 +656,9 @@ def render_ripomatic(
     }
 
 
-def _pictures(shot: PlannedShot, window: _Window, index: list[int], boxes: list[Box], width: int, height: int) -> Iterator[np.ndarray]:
+def _pictures(
+    shot: PlannedShot, window: _Window, out_s: float, index: list[int], boxes: list[Box], width: int, height: int
+) -> Iterator[np.ndarray]:
     """Second pass: decode the window again and yield each output picture as its source frame arrives."""
     footage = shot.footage
     assert footage is not None
@@ -656,7 +670,7 @@ def _pictures(shot: PlannedShot, window: _Window, index: list[int], boxes: list[
     reformatters = Reformatters()
     emitted = 0
     with container:
-        for src, (t, frame) in enumerate(_decode_window(container, footage.in_s, footage.out_s)):
+        for src, (t, frame) in enumerate(_decode_window(container, footage.in_s, out_s)):
             if src > last:
                 break
             outs = wanted.get(src)
