@@ -49,8 +49,8 @@ SHOT_COLUMNS: tuple[Column, ...] = (
     Column("transition_in", _STR, SHOTS, "how the shot begins", vocabulary=TransitionIn.values()),
     Column("transition_in_confidence", _F64, SHOTS, "detector confidence of that transition, 0..1"),
     Column("transition_out", _STR, SHOTS, "how the shot ends", vocabulary=TransitionOut.values()),
-    Column("usable_first_frame", _I64, SHOTS, "first frame outside any transition", indexed=False),
-    Column("usable_last_frame", _I64, SHOTS, "last frame outside any transition", indexed=False),
+    Column("usable_first_frame", _I64, SHOTS, "first frame outside any transition"),
+    Column("usable_last_frame", _I64, SHOTS, "last frame outside any transition"),
     # camera language
     Column("movement", _STR, CAMERA, "camera movement", vocabulary=CameraMovement.values()),
     Column("movement_speed", _F64, CAMERA, "speed of that movement (units per movement, see cinema.camera)"),
