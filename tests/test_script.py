@@ -325,3 +325,33 @@ def test_no_model_means_the_rules_without_a_fallback_reason():
 def test_the_draft_schema_is_sendable():
     # the base draft (and the per-brief one built from it) must have a JSON schema for the response format
     assert "scenes" in ScriptDraft.model_json_schema()["properties"]
+
+
+def synopsis_brief(synopsis: str, target: float = 12) -> Brief:
+    return Brief.model_validate(
+        {
+            "title": "Words",
+            "synopsis": synopsis,
+            "audience": {"who": "anyone", "attention_span": "medium"},
+            "style": "plain",
+            "target_duration_s": target,
+            "resolution": "640x360",
+            "frame_rate": 24,
+            "characters": [{"name": "Ada", "description": "a traveller"}],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("synopsis", "time_of_day", "mood"),
+    [
+        ("A soft wind blows against the window. Ada hopes for a letter.", "day", "calm"),  # 'wind' is not 'win', 'hopes' not 'hop'
+        ("At dusk the team wins and the crowd cheers for Ada.", "dusk", "triumphant"),
+        ("Under the moon Ada hops and plays a game.", "night", "playful"),
+        ("Ada runs, skids and flees the ghost before dawn.", "dawn", "frantic"),
+    ],
+)
+def test_time_and_mood_are_read_from_whole_words(synopsis, time_of_day, mood):
+    (scene,) = rules_script(synopsis_brief(synopsis), "words").scenes
+    assert (scene.time_of_day, scene.mood) == (time_of_day, mood)
+    assert scene.characters == ["Ada"] and scene.heading.startswith("EXT. ")

@@ -165,20 +165,24 @@ _TIME_WORDS: tuple[tuple[TimeOfDay, tuple[str, ...]], ...] = (
     ("day", ("noon", "midday", "daylight", "sunshine")),
 )
 
-#: Word stems that suggest a mood; the mood with the most hits wins (ties: earlier in this list).
+#: Words that suggest a mood (regular expressions matched as whole words: ``\w*`` marks a stem);
+#: the mood with the most hits wins (ties: earlier in this list).
 _MOOD_WORDS: tuple[tuple[Mood, tuple[str, ...]], ...] = (
-    ("frantic", ("chase", "run", "flee", "race", "dash", "scrambl", "hurr", "panic", "gives chase", "blunder")),
-    ("comic", ("collid", "skid", "stuck", "pops", "tumbl", "trip", "slapstick", "bows", "ceremony", "himself in circles", "yawn")),
-    ("tense", ("corner", "threat", "danger", "trap", "creep", "waits", "sneak")),
-    ("triumphant", ("triumph", "victor", "win", "cheer", "celebrat", "hero")),
-    ("melancholy", ("alone", "last ", "fades", "lonely", "loss", "goodbye", "tired", "nearly gone")),
-    ("tender", ("gentle", "careful", "friend", "helps", "hug", "kind", "together")),
-    ("eerie", ("ghost", "strange", "shadow", "silent", "fog")),
-    ("mysterious", ("mystery", "secret", "vanish", "hidden", "unknown")),
-    ("playful", ("play", "hop", "game", "tease", "bounc", "twirl")),
-    ("cheerful", ("sun comes out", "sunny", "bright", "sparkl", "happy", "laugh", "delight")),
-    ("calm", ("mist", "quiet", "slowly", "still", "peace", "breathes")),
-    ("somber", ("funeral", "grave", "mourn", "grief")),
+    (
+        "frantic",
+        (r"chas\w*", r"run(s|ning)?", r"flee\w*", r"rac(e|es|ing)", r"dash\w*", r"scrambl\w*", r"hurr\w*", r"panic\w*", r"blunder\w*"),
+    ),
+    ("comic", (r"collid\w*", r"skid\w*", "stuck", "pops", r"tumbl\w*", r"trip(s|ping|ped)?", "slapstick", "bows", "ceremony", r"yawn\w*")),
+    ("tense", (r"corner(ed)?", r"threat\w*", r"danger\w*", r"trap(s|ped)?", r"creep\w*", "waits", r"sneak\w*")),
+    ("triumphant", (r"triumph\w*", r"victor\w*", r"win(s|ning|ner)?", r"cheer(s|ing)?", r"celebrat\w*", r"hero(es|ic)?")),
+    ("melancholy", ("alone", "last light", "fades", "lonely", "loss", "goodbye", "tired", "nearly gone")),
+    ("tender", ("gentle", "gently", "careful", "carefully", r"friends?", "helps", r"hug\w*", "kind", "together")),
+    ("eerie", (r"ghost\w*", "strange", r"shadows?", "silent", r"fog(gy)?")),
+    ("mysterious", (r"myster\w*", r"secret\w*", r"vanish\w*", "hidden", "unknown")),
+    ("playful", (r"play(s|ing|ful)?", r"hop(s|ping|ped)?", r"games?", r"teas(e|es|ing)", r"bounc\w*", r"twirl\w*")),
+    ("cheerful", ("sun comes out", "sunny", "bright", r"sparkl\w*", "happy", r"laugh\w*", r"delight\w*")),
+    ("calm", ("mist", "quiet", "slowly", "still", r"peace\w*", "breathes")),
+    ("somber", (r"funeral\w*", "grave", r"mourn\w*", r"grie(f|ve)\w*")),
 )
 
 _INSIDE = ("inside", "indoors", "room", "kitchen", "hall", "cellar", "interior")
@@ -187,8 +191,8 @@ _NAME_NOISE = frozenset({"the", "a", "an", "old", "young", "little", "big", "mr"
 
 
 def _has(text: str, phrase: str) -> bool:
-    """``phrase`` in ``text`` as whole words at its start (a stem like 'collid' matches 'colliding')."""
-    return re.search(r"(?<![\w'])" + re.escape(phrase.strip()), text, re.IGNORECASE) is not None
+    """``phrase`` in ``text`` as whole words ('Pip' is not in 'pipe')."""
+    return re.search(r"(?<![\w'])" + re.escape(phrase.strip()) + r"(?!\w)", text, re.IGNORECASE) is not None
 
 
 def _infer_time(text: str, default: TimeOfDay) -> TimeOfDay:
@@ -197,7 +201,10 @@ def _infer_time(text: str, default: TimeOfDay) -> TimeOfDay:
 
 
 def _infer_mood(text: str, default: Mood) -> Mood:
-    counts = [(sum(_has(text, w) for w in words), -k, mood) for k, (mood, words) in enumerate(_MOOD_WORDS)]
+    def hits(words: tuple[str, ...]) -> int:
+        return sum(len(re.findall(rf"(?<![\w'])(?:{w})(?!\w)", text, re.IGNORECASE)) for w in words)
+
+    counts = [(hits(words), -k, mood) for k, (mood, words) in enumerate(_MOOD_WORDS)]
     best = max(counts)
     return best[2] if best[0] > 0 else default
 
