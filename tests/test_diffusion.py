@@ -8,6 +8,7 @@ makes it reproducible, and the cache key follows what determines it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -30,7 +31,15 @@ from filmaster_dag.resources.generator.diffusion import (
     retime_generated,
 )
 
-from .tiny_pipelines import build_tiny_ltx, build_tiny_ltx_i2v, build_tiny_svd
+from .tiny_pipelines import (
+    build_tiny_animatediff,
+    build_tiny_cogvideox,
+    build_tiny_ltx,
+    build_tiny_ltx_i2v,
+    build_tiny_svd,
+    build_tiny_wan,
+    tiny_wan,
+)
 
 SPEC = PictureSpec(80, 48, Fraction(24))
 
@@ -219,3 +228,34 @@ def test_fill_crop_keeps_the_aspect():
     assert square.shape == (32, 32, 3)
     assert square.max() == 0
     assert fill_crop(picture, 128, 64).shape == (64, 128, 3)
+
+
+@pytest.mark.parametrize(
+    ("builder", "kind", "requested"),
+    [
+        (build_tiny_cogvideox, "cogvideox", 5),  # 0.5 s at 8 fps = 4 frames -> 4k+1
+        (build_tiny_animatediff, "animatediff", 4),  # 0.5 s at 8 fps, any count
+    ],
+)
+def test_other_text_to_video_families_make_the_planned_clip(builder, kind, requested, tmp_path):
+    gen = DiffusersGenerator(model=str(builder(tmp_path / kind)), width=32, height=32, steps=2)
+    assert gen.kind == kind
+    clip = gen.generate(_request(), str(tmp_path / f"{kind}.mp4"))
+    frames, rate = _decode(clip.path)
+    assert frames.shape == (12, 48, 80, 3) and rate == 24
+    assert clip.detail["requested"]["frames"] == requested
+    assert clip.detail["generated_size"] == [32, 32]
+
+
+def test_wan_says_it_needs_accelerate_and_its_call_makes_the_planned_clip(tmp_path):
+    folder = build_tiny_wan(tmp_path / "wan")
+    gen = DiffusersGenerator(model=str(folder), width=32, height=32, steps=2)
+    assert gen.kind == "wan"
+    if importlib.util.find_spec("accelerate") is None:
+        assert not gen.available and "accelerate" in gen.why_unavailable
+    # The call itself, with the pipeline given in memory (loading it needs accelerate).
+    gen._pipe = tiny_wan()
+    clip = gen.generate(_request(), str(tmp_path / "wan.mp4"))
+    frames, rate = _decode(clip.path)
+    assert frames.shape == (12, 48, 80, 3) and rate == 24
+    assert clip.detail["requested"]["frames"] == 9  # 0.5 s at 16 fps = 8 frames -> 4k+1

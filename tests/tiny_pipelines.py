@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import tempfile
 from pathlib import Path
 
 #: Words a shot prompt is made of; anything else becomes <unk>, which a random encoder does not mind.
@@ -40,11 +41,11 @@ def t5_tokenizer(model_max_length: int = 128):
     return tokenizer
 
 
-def clip_tokenizer(folder: str | Path, merges_limit: int = 49152 - 256 - 2):
+def clip_tokenizer(merges_limit: int = 49152 - 256 - 2):
     """A CLIP BPE tokenizer from open_clip's shipped vocabulary (``bpe_simple_vocab_16e6.txt.gz``), 77 tokens long.
 
     CLIP's vocabulary is the 256 byte characters, the same with the end-of-word mark, one token per
-    merge, and the two special tokens; the files are written to ``folder`` and loaded from there.
+    merge, and the two special tokens (49408 in all, as open_clip builds it).
     """
     import open_clip
     from transformers import CLIPTokenizer
@@ -53,11 +54,11 @@ def clip_tokenizer(folder: str | Path, merges_limit: int = 49152 - 256 - 2):
     merges = gzip.open(bpe).read().decode("utf-8").split("\n")[1 : merges_limit + 1]
     chars = list(_bytes_to_unicode().values())
     tokens = chars + [c + "</w>" for c in chars] + ["".join(m.split()) for m in merges] + ["<|startoftext|>", "<|endoftext|>"]
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(tokens)}))
-    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
-    tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), pad_token="<|endoftext|>")
+    with tempfile.TemporaryDirectory() as tmp:
+        vocab, merges_txt = Path(tmp) / "vocab.json", Path(tmp) / "merges.txt"
+        vocab.write_text(json.dumps({t: i for i, t in enumerate(tokens)}))
+        merges_txt.write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
+        tokenizer = CLIPTokenizer(str(vocab), str(merges_txt), pad_token="<|endoftext|>")
     tokenizer.model_max_length = 77
     return tokenizer
 
@@ -239,5 +240,153 @@ def build_tiny_svd(folder: str | Path) -> Path:
         unet=unet, image_encoder=image_encoder, scheduler=scheduler, vae=vae, feature_extractor=CLIPImageProcessor(crop_size=224, size=224)
     )
     folder = Path(folder)
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_cogvideox(folder: str | Path) -> Path:
+    """A tiny random CogVideoX text-to-video pipeline (4k+1 frames, sizes in multiples of 16) saved to ``folder``."""
+    import torch
+    from diffusers import AutoencoderKLCogVideoX, CogVideoXPipeline, CogVideoXTransformer3DModel, DDIMScheduler
+
+    torch.manual_seed(0)
+    transformer = CogVideoXTransformer3DModel(
+        num_attention_heads=4,
+        attention_head_dim=8,
+        in_channels=4,
+        out_channels=4,
+        time_embed_dim=2,
+        text_embed_dim=32,
+        num_layers=1,
+        sample_width=2,
+        sample_height=2,
+        sample_frames=9,
+        patch_size=2,
+        temporal_compression_ratio=4,
+        max_text_seq_length=226,  # the pipeline's default prompt length, so the call needs no extra argument
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKLCogVideoX(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("CogVideoXDownBlock3D",) * 4,
+        up_block_types=("CogVideoXUpBlock3D",) * 4,
+        block_out_channels=(8, 8, 8, 8),
+        latent_channels=4,
+        layers_per_block=1,
+        norm_num_groups=2,
+        temporal_compression_ratio=4,
+    )
+    tokenizer = t5_tokenizer(226)
+    torch.manual_seed(0)
+    pipe = CogVideoXPipeline(
+        transformer=transformer, vae=vae, scheduler=DDIMScheduler(), text_encoder=_t5_encoder(len(tokenizer), 32), tokenizer=tokenizer
+    )
+    folder = Path(folder)
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def build_tiny_wan(folder: str | Path) -> Path:
+    """A tiny random Wan 2.1 text-to-video pipeline (4k+1 frames) saved to ``folder``.
+
+    Loading it back needs the ``accelerate`` package (diffusers keeps some Wan modules in float32
+    and does that only through accelerate's loader); :func:`tiny_wan` gives the pipeline in memory.
+    """
+    folder = Path(folder)
+    tiny_wan().save_pretrained(folder)
+    return folder
+
+
+def tiny_wan():
+    """A tiny random Wan 2.1 text-to-video pipeline, in memory."""
+    import torch
+    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
+
+    torch.manual_seed(0)
+    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True])
+    torch.manual_seed(0)
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=16,
+        out_channels=16,
+        text_dim=32,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    tokenizer = t5_tokenizer(512)
+    torch.manual_seed(0)
+    return WanPipeline(
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        text_encoder=_t5_encoder(len(tokenizer), 32),
+        tokenizer=tokenizer,
+        transformer_2=None,
+    )
+
+
+def build_tiny_animatediff(folder: str | Path) -> Path:
+    """A tiny random AnimateDiff pipeline (a UNet with a motion adapter; CLIP text encoder and tokenizer) saved to ``folder``."""
+    import torch
+    from diffusers import AnimateDiffPipeline, AutoencoderKL, DDIMScheduler, MotionAdapter, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    folder = Path(folder)
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+        norm_num_groups=2,
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKL(
+        block_out_channels=[32, 64],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+        latent_channels=4,
+    )
+    tokenizer = clip_tokenizer()
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+            hidden_size=32,
+            intermediate_size=37,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            vocab_size=len(tokenizer),
+        )
+    )
+    torch.manual_seed(0)
+    motion_adapter = MotionAdapter(
+        block_out_channels=(32, 64), motion_layers_per_block=1, motion_norm_num_groups=2, motion_num_attention_heads=4
+    )
+    pipe = AnimateDiffPipeline(
+        unet=unet,
+        scheduler=DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="linear", clip_sample=False),
+        vae=vae,
+        motion_adapter=motion_adapter,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        feature_extractor=None,
+        image_encoder=None,
+    )
     pipe.save_pretrained(folder)
     return folder

@@ -217,7 +217,20 @@ class DiffusersGenerator(ShotGenerator):
 
     @property
     def available(self) -> bool:
-        return bool(self.model) and (self._folder() is not None or not self.local_files_only)
+        return bool(self.model) and (self._folder() is not None or not self.local_files_only) and not self._missing_package()
+
+    def _missing_package(self) -> str:
+        """A package the configured pipeline cannot load without, or ''."""
+        import importlib.util
+
+        try:
+            kind = self.kind
+        except GenerationError:
+            return ""
+        # diffusers keeps some of Wan's modules in float32 and does that only through accelerate's loader.
+        if kind == "wan" and importlib.util.find_spec("accelerate") is None:
+            return "accelerate"
+        return ""
 
     @property
     def why_unavailable(self) -> str:
@@ -226,6 +239,8 @@ class DiffusersGenerator(ShotGenerator):
                 "no diffusers model configured: set DiffusersGenerator.model to a local pipeline folder "
                 "(with model_index.json) or a hub id such as 'Lightricks/LTX-Video'"
             )
+        if self._missing_package():
+            return f"the {self.kind} pipeline needs the `{self._missing_package()}` package to load its weights: install it"
         if not self.available:
             return (
                 f"diffusers model {self.model!r} is neither a folder on this machine nor in the Hugging Face cache, "
