@@ -247,8 +247,8 @@ def find_subject(samples: list[np.ndarray], grays: list[np.ndarray]) -> dict[str
             "box": [x / fw, y / fh, w / fw, h / fh],
             "height": h / fh,
         }
-    x, y = _saliency_peak(grays)
-    return {"x": x, "y": y, "evidence": "saliency", "box": None, "height": 0.0}
+    sx, sy = _saliency_peak(grays)
+    return {"x": sx, "y": sy, "evidence": "saliency", "box": None, "height": 0.0}
 
 
 def _saliency_peak(grays: list[np.ndarray]) -> tuple[float, float]:
