@@ -51,6 +51,7 @@ __all__ = [
     "rules_script",
     "scene_durations",
     "share",
+    "time_phrase",
     "write_script",
 ]
 
@@ -58,10 +59,10 @@ __all__ = [
 SECONDS_PER_SCENE = 15.0
 #: Screen time a beat is worth when the target length is shared between scenes (a weight, not a length).
 BEAT_WEIGHT_S = 4.0
-D = TypeVar("D", bound=BaseModel)
-
 #: A model's script may not hold more scenes than one per this many seconds of film.
 MIN_SECONDS_PER_SCENE = 3.0
+
+D = TypeVar("D", bound=BaseModel)
 
 
 # -- the language model, as this module sees it ----------------------------------------------------
@@ -304,6 +305,22 @@ def _clause(beat: str) -> str:
     return text[0].lower() + text[1:] if head.lower() in _FUNCTION_WORDS else text
 
 
+_WHEN: dict[str, str] = {
+    "dawn": "at dawn",
+    "morning": "in the morning",
+    "day": "by day",
+    "afternoon": "in the afternoon",
+    "dusk": "at dusk",
+    "evening": "in the evening",
+    "night": "at night",
+}
+
+
+def time_phrase(time_of_day: TimeOfDay) -> str:
+    """'at dusk', 'in the morning', 'by day': a time of day as a sentence says it."""
+    return _WHEN[time_of_day]
+
+
 def _objective(index: int, count: int, draft: SceneDraft) -> str:
     """The scene's job in the story, from its place in it: setup, development, climax or resolution."""
     who = ", ".join(draft.characters) or "the world of the film"
@@ -312,7 +329,7 @@ def _objective(index: int, count: int, draft: SceneDraft) -> str:
     if count == 1:
         return f"Tell the whole story in one movement: establish {who} at {where}, then {event}, in a {draft.mood} tone."
     if index == 0:
-        return f"Setup: establish {where} at {draft.time_of_day} and introduce {who}, setting a {draft.mood} tone."
+        return f"Setup: establish {where} {time_phrase(draft.time_of_day)} and introduce {who}, setting a {draft.mood} tone."
     if index == count - 1:
         return f"Resolution: bring the story to rest as {_clause(draft.beats[-1])}; leave the audience {draft.mood}."
     if count >= 4 and index == count - 2:

@@ -57,19 +57,21 @@ from .models import (
     ShotPlan,
     frames_for,
 )
-from .script import JsonModel, ask_for_draft, line_seconds, mentions, share
+from .script import JsonModel, ask_for_draft, line_seconds, mentions, share, time_phrase
 
 __all__ = [
     "ANGLE_FOR_MOOD",
     "SceneShotsDraft",
     "ShotDraft",
     "assign_footage",
+    "camera_angle",
     "draft_problems",
     "fit_frames",
     "plan_problems",
     "plan_shots",
     "rules_plan",
     "scene_frames",
+    "total_frames",
     "typical_shot_s",
 ]
 
@@ -81,11 +83,12 @@ ATTENTION_FACTOR = {"short": 0.8, "medium": 1.0, "long": 1.25}
 ATTENTION_MAX_S = {"short": 5.0, "medium": 8.0, "long": 12.0}
 #: Typical shot length when a scene has no reference (the median of narrative film since the 1990s is 3-5 s).
 DEFAULT_SHOT_S = 4.0
-#: A shot shorter than this reads as a flash frame; the typical shot stays between these bounds.
+#: A shot shorter than this reads as a flash frame: every shot lasts at least this long while its scene has room.
 MIN_SHOT_S = 1.0
 #: A beat of reaction left after a line is spoken, before the cut.
 LINE_TAIL_S = 0.5
 
+#: Vertical angle by the scene's mood; any other mood is shot at eye level.
 ANGLE_FOR_MOOD: dict[str, CameraAngle] = {
     "triumphant": CameraAngle.LOW,
     "melancholy": CameraAngle.HIGH,
@@ -201,17 +204,6 @@ def camera_angle(mood: Mood, dialogue: bool, brief: Brief) -> CameraAngle:
     return CameraAngle.EYE_LEVEL if dialogue and angle is CameraAngle.DUTCH else angle
 
 
-_WHEN = {
-    "dawn": "at dawn",
-    "morning": "in the morning",
-    "day": "by day",
-    "afternoon": "in the afternoon",
-    "dusk": "at dusk",
-    "evening": "in the evening",
-    "night": "at night",
-}
-
-
 def _camera_words(movement: CameraMovement) -> str:
     if movement in (CameraMovement.STATIC, CameraMovement.UNKNOWN):
         return "static camera"
@@ -236,7 +228,7 @@ def _prompt(shot: _Shot, scene: ScriptScene, brief: Brief) -> str:
         parts.append("Characters: " + "; ".join(f"{c.name}: {c.description.rstrip('.')}" for c in people) + ".")
     place = next((loc for loc in brief.locations if scene.location and loc.name.casefold() == scene.location.casefold()), None)
     setting = place.description.rstrip(".") if place else (scene.location or scene.heading)
-    parts.append(f"Setting: {setting}, {_WHEN[scene.time_of_day]}. Mood: {scene.mood}.")
+    parts.append(f"Setting: {setting}, {time_phrase(scene.time_of_day)}. Mood: {scene.mood}.")
     colour = "black and white. " if brief.style.color == "black_and_white" else ""
     parts.append(f"Style: {colour}{brief.style.description}")
     return " ".join(p.strip() for p in parts if p.strip())
