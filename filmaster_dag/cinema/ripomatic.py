@@ -58,7 +58,7 @@ from .vocabulary import CameraMovement, ShotScale
 
 #: A window up to this many times the shot's length is sped up to fit; a longer one is trimmed.
 MAX_SPEEDUP = 1.25
-#: The tightest crop, as a fraction of the frame's side (a 4x blow-up of a 640-px source is soft already).
+#: The largest blow-up: the tightest crop is 1/MAX_ZOOM of the frame's side (3x a 640-px source is soft already).
 MAX_ZOOM = 3.0
 #: Pan/tilt speed never below this, frame widths (heights) a second: twice the classifier's threshold.
 MIN_MOVE_SPEED = 0.04
@@ -106,9 +106,6 @@ class Box:
 
     def as_list(self) -> list[float]:
         return [round(float(v), 2) for v in (self.x, self.y, self.w, self.h)]
-
-    def contains(self, px: float, py: float) -> bool:
-        return self.x <= px <= self.x + self.w and self.y <= py <= self.y + self.h
 
 
 @dataclass
@@ -293,10 +290,10 @@ def _handheld_path(n: int, fps: float, seed: int) -> np.ndarray:
     """(n, 3) seeded offsets (x, y, zoom) of an operator's hands, in units of the shake amplitude.
 
     A slow sway (two incommensurate wobbles between 0.7 and 2 Hz: breathing, balance) peaking at
-    1, plus a tremor (white noise smoothed over about a frame) whose frame-to-frame jitter is half
-    the amplitude, measured as the library's classifier measures jitter (robust spread of the
-    per-frame motion around its 9-frame running median): the tremor is what tells a hand-held
-    camera from a slow drift. Seeded, so a shot shakes the same way every time.
+    1, plus a tremor (white noise smoothed over about a frame) whose frame-to-frame jitter is
+    :data:`TREMOR` times the amplitude, measured as the library's classifier measures jitter
+    (robust spread of the per-frame motion around its 9-frame running median): the tremor is what
+    tells a hand-held camera from a slow drift. Seeded, so a shot shakes the same way every time.
     """
     rng = np.random.default_rng(seed)
     t = np.arange(n) / fps
