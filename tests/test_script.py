@@ -19,6 +19,7 @@ from filmaster_dag.cinema.planning.script import (
     scene_durations,
     share,
     split_beats,
+    timing_problem,
     write_script,
 )
 from filmaster_dag.resources.llm import OpenAICompatibleModel, RulesOnly
@@ -355,3 +356,12 @@ def test_time_and_mood_are_read_from_whole_words(synopsis, time_of_day, mood):
     (scene,) = rules_script(synopsis_brief(synopsis), "words").scenes
     assert (scene.time_of_day, scene.mood) == (time_of_day, mood)
     assert scene.characters == ["Ada"] and scene.heading.startswith("EXT. ")
+
+
+def test_a_brief_whose_lines_outrun_its_length_is_told_so():
+    b = brief("dusk")
+    assert timing_problem(b) is None
+    short = b.model_copy(update={"target_duration_s": 6})
+    problem = timing_problem(short)
+    assert problem is not None and problem.startswith("target_duration_s: the dialogue and narration need 12.4 s spoken")
+    assert "raise target_duration_s to at least 13" in problem

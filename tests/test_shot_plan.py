@@ -551,3 +551,25 @@ def test_rules_plan_on_references_retrieved_from_the_real_library(reference_libr
         assert min(ref.usable_start_s, ref.start_s) - 1e-6 <= shot.footage.in_s < shot.footage.out_s
         assert shot.footage.out_s <= max(ref.usable_end_s, ref.end_s) + 1e-6
         assert shot.footage.source_path == reference_library.films[ref.film]
+
+
+def test_a_model_plans_scenes_the_library_has_nothing_for(server, dusk):
+    b, script, _ = dusk
+    refs = references(script, empty=True)
+    drafts = [
+        {"shots": [shot("wide", "static", 6.0, None), *(shot("close_up", "static", 3.0, None, lines=[i]) for i in range(3))]},
+        {"shots": [shot("medium", "pull_out", 20.0, None, lines=[0], who=["Old Tomas"])]},
+    ]
+    server.script(*(ok(d) for d in drafts))
+    llm = model(server)
+    plan = plan_shots(script, refs, b, llm)
+
+    assert_sound(plan, script, b, refs)
+    assert {s.provenance.by for s in plan.scenes} == {llm.identity}
+    assert all(s.footage is None and s.reference_shot_id is None for s in plan.shots)
+    assert plan.scenes[1].shots[0].movement is M.PULL_OUT
+    # a reference named where the library matched nothing is refused
+    drafts[1]["shots"][0]["reference_shot_id"] = "bbb-shot001"
+    server.script(*(ok(d) for d in drafts))
+    again = plan_shots(script, refs, b, llm)
+    assert again.scenes[1].provenance.by == "rules" and "the scene has no matched shots" in again.scenes[1].provenance.fallback_reason

@@ -28,6 +28,7 @@ No Dagster here; a model is anything shaped like :class:`JsonModel` (the ``Langu
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from itertools import pairwise
@@ -52,6 +53,7 @@ __all__ = [
     "scene_durations",
     "share",
     "time_phrase",
+    "timing_problem",
     "write_script",
 ]
 
@@ -151,6 +153,21 @@ def scene_durations(scenes: Sequence[SceneDraft | ScriptScene], brief: Brief) ->
     longest = max(range(len(out)), key=lambda i: out[i])
     out[longest] = round(brief.target_duration_s - sum(out[:longest]) - sum(out[longest + 1 :]), 3)
     return out
+
+
+def timing_problem(brief: Brief) -> str | None:
+    """Why the brief's own lines cannot fit its length (one line, with the fix), or ``None`` when they can.
+
+    Every plan of such a brief cuts some line short, so the production should refuse the brief
+    rather than plan it."""
+    need = sum(line_seconds(t, brief) for s in brief.scenes for t in _scene_lines(s.dialogue, s.narration))
+    if need <= brief.target_duration_s:
+        return None
+    how = "read as title cards" if brief.style.narration == "title_cards" else "spoken"
+    return (
+        f"target_duration_s: the dialogue and narration need {need:.1f} s {how}, more than the film's {brief.target_duration_s:g} s; "
+        f"fix: raise target_duration_s to at least {math.ceil(need)} or cut lines"
+    )
 
 
 # -- reading the words ----------------------------------------------------------------------------
