@@ -141,6 +141,8 @@ def test_image_to_video_ltx_takes_the_reference_image(tiny, reference_image, tmp
     Image.fromarray(np.zeros((60, 100, 3), np.uint8)).save(other)
     assert cache_key(gen, _request(image=other)) != cache_key(gen, request)
 
+    # The key is computable without an image (the asset keys every shot first); generating is what refuses.
+    assert cache_key(gen, _request()) != cache_key(gen, request)
     with pytest.raises(GenerationError, match="needs a conditioning image"):
         gen.generate(_request(), str(tmp_path / "none.mp4"))
 
@@ -162,7 +164,7 @@ def test_pipeline_kind_is_read_from_the_folder_and_can_be_overridden(tiny, refer
     assert DiffusersGenerator(model=str(tiny["ltx"])).kind == "ltx"
     assert DiffusersGenerator(model=str(tiny["ltx_i2v"])).kind == "ltx_i2v"
     assert DiffusersGenerator(model=str(tiny["svd"])).kind == "svd"
-    assert DiffusersGenerator(model=str(tiny["ltx"])).identity.startswith("diffusers:ltx:")
+    assert DiffusersGenerator(model=str(tiny["ltx"]), pipeline="ltx").identity.startswith("diffusers:ltx:")
 
     # The same LTX weights driven as image-to-video.
     gen = DiffusersGenerator(model=str(tiny["ltx"]), pipeline="ltx_i2v", width=32, height=32, steps=2)
@@ -186,7 +188,9 @@ def test_unavailable_configurations_say_what_to_set(tmp_path):
         missing.generate(_request(), str(tmp_path / "x.mp4"))
     hub = DiffusersGenerator(model="example-org/not-downloaded")
     assert not hub.available
-    assert DiffusersGenerator(model="example-org/not-downloaded", local_files_only=False).available
+    downloadable = DiffusersGenerator(model="example-org/not-downloaded", local_files_only=False)
+    assert downloadable.available  # says so without going to the network
+    assert downloadable.identity.startswith("diffusers:auto:example-org/not-downloaded:")
 
 
 def test_generation_sizes_and_frame_counts_take_the_models_form():

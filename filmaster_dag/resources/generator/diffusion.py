@@ -20,6 +20,7 @@ local Hugging Face cache, a folder must exist, or the generator is unavailable a
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
@@ -197,6 +198,7 @@ class DiffusersGenerator(ShotGenerator):
     negative_prompt: str = "worst quality, inconsistent motion, blurry, jittery, distorted"
     _pipe: Any = PrivateAttr(default=None)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _kind: str | None = PrivateAttr(default=None)
 
     # -- what it is -------------------------------------------------------------------------------
 
@@ -224,7 +226,7 @@ class DiffusersGenerator(ShotGenerator):
         import importlib.util
 
         try:
-            kind = self.kind
+            kind = self.kind if self.pipeline != "auto" or self._folder() is not None else "auto"  # never a download here
         except GenerationError:
             return ""
         # diffusers keeps some of Wan's modules in float32 and does that only through accelerate's loader.
@@ -250,36 +252,43 @@ class DiffusersGenerator(ShotGenerator):
 
     @property
     def kind(self) -> str:
-        """The model family: configured, or read from the folder's model_index.json (without loading weights)."""
+        """The model family: configured, or read from model_index.json (without loading weights); 'auto' while unknown."""
         if self.pipeline != "auto":
             return self.pipeline
-        folder = self._folder()
-        if folder is None:
-            if self._pipe is not None:
-                return CLASS_KINDS.get(type(self._pipe).__name__, "auto")
-            return "auto"
-        import json
+        if self._kind is None:
+            index = self._model_index()
+            if index is None:
+                return "auto"
+            name = index.get("_class_name", "")
+            if name not in CLASS_KINDS:
+                raise GenerationError(
+                    f"{self.model}: pipeline class {name!r} is not one this generator drives; "
+                    f"expected one of {', '.join(sorted(CLASS_KINDS))}, or set `pipeline`"
+                )
+            self._kind = CLASS_KINDS[name]
+        return self._kind
 
-        index = folder / "model_index.json"
-        if not index.is_file():
-            raise GenerationError(f"{self.model}: no model_index.json, so the pipeline kind cannot be read; set `pipeline`")
-        name = json.loads(index.read_text()).get("_class_name", "")
-        if name not in CLASS_KINDS:
-            raise GenerationError(
-                f"{self.model}: pipeline class {name!r} is not one this generator drives; expected one of {', '.join(sorted(CLASS_KINDS))}"
-            )
-        return CLASS_KINDS[name]
+    def _model_index(self) -> dict[str, Any] | None:
+        """model_index.json: from the folder or the cache, or (only when downloads are allowed) from the hub."""
+        folder = self._folder()
+        if folder is not None:
+            index = folder / "model_index.json"
+            if not index.is_file():
+                raise GenerationError(f"{self.model}: no model_index.json, so the pipeline kind cannot be read; set `pipeline`")
+            return json.loads(index.read_text())
+        if self.model and not self.local_files_only:
+            from huggingface_hub import hf_hub_download
+
+            return json.loads(Path(hf_hub_download(self.model, "model_index.json")).read_text())
+        return None
 
     @property
     def identity(self) -> str:
-        try:
-            kind = self.kind
-        except GenerationError:
-            kind = "unknown"
-        size = f"{self.width}x{self.height}" if self.width and self.height else "production"
+        # The configured pipeline, not the one read from the folder: the identity is known before any download.
+        size = f"{self.width or 'production'}x{self.height or 'production'}"
         frames = str(self.num_frames) if self.num_frames else "auto"
         return (
-            f"diffusers:{kind}:{self.model}:steps={self.steps}:cfg={self.guidance_scale:g}:size={size}:"
+            f"diffusers:{self.pipeline}:{self.model}:steps={self.steps}:cfg={self.guidance_scale:g}:size={size}:"
             f"frames={frames}:fps={self.model_fps or 'native'}:{self.dtype}"
         )
 
@@ -288,11 +297,13 @@ class DiffusersGenerator(ShotGenerator):
     def plan(self, request: ShotRequest) -> GenerationPlan:
         """The size, frame count and rate the pipeline is asked for, from the config and the planned shot."""
         kind = self.kind
+        if kind not in KINDS:
+            raise GenerationError(f"{self.model}: the pipeline kind cannot be read without the model; set `pipeline`")
         spec = KINDS[kind]
         fps = self.model_fps or spec.native_fps
         width = accepted_size(self.width or request.spec.width, spec.size_multiple)
         height = accepted_size(self.height or request.spec.height, spec.size_multiple)
-        wanted = self.num_frames or math.ceil(round(request.shot.duration_s * fps, 6))
+        wanted = self.num_frames or math.ceil(round(request.shot.frames / float(request.spec.fps) * fps, 6))
         return GenerationPlan(kind, width, height, accepted_frames(wanted, spec), fps)
 
     def _conditioning(self, request: ShotRequest, kind: str) -> str | None:
@@ -311,13 +322,15 @@ class DiffusersGenerator(ShotGenerator):
 
     def cache_parts(self, request: ShotRequest) -> dict[str, Any]:
         plan = self.plan(request)
-        image = self._conditioning(request, plan.kind)
+        # Never raises for a missing image: generate() does, and the shot falls back with the reason recorded.
+        image = request.conditioning_image if KINDS[plan.kind].image_to_video else None
         return {
+            "pipeline": plan.kind,
             "prompt": compose_prompt(request.shot, request.style) if KINDS[plan.kind].takes_prompt else None,
             "negative_prompt": self.negative_prompt if KINDS[plan.kind].takes_prompt else None,
             "motion_bucket": self._motion_bucket(request.shot) if plan.kind == "svd" else None,
             "seed": request.seed,
-            "conditioning_image_sha256": file_sha256(image) if image else None,
+            "conditioning_image_sha256": file_sha256(image) if image and Path(image).is_file() else None,
             "frames": request.shot.frames,
             "fps": str(request.spec.fps),
             "size": [request.spec.width, request.spec.height],
