@@ -1,11 +1,15 @@
-"""Asset checks of the reference library, evaluated per film partition."""
+"""Asset checks of the reference library (per film) and of productions (per brief)."""
 
 import warnings
 
 import dagster as dg
 import pandas as pd
 
-from .partitions import films
+from .cinema.brief import Brief
+from .cinema.media import probe
+from .cinema.planning import ShotPlan
+from .cinema.planning.shots import plan_problems
+from .partitions import films, productions
 from .resources.index import ReferenceIndex
 
 # Partitioned asset checks are a preview feature of Dagster 1.13; we rely on them knowingly.
@@ -58,3 +62,53 @@ def index_rows_match_shots(
 
 
 library_checks = [every_shot_has_keyframes, every_shot_is_measured, shot_durations_sum_to_film, index_rows_match_shots]
+
+
+@dg.asset_check(asset="shot_plan", partitions_def=productions, additional_ins={"production_brief": dg.AssetIn("production_brief")})
+def shot_plan_fits_the_brief(shot_plan: ShotPlan, production_brief: dict) -> dg.AssetCheckResult:
+    """The plan's durations add up to the target within one second, every scene has a shot, every
+    line has a shot long enough to say it, lengths are whole frames, words are the vocabulary's."""
+    brief = Brief.model_validate(production_brief["brief"], context={"folder": production_brief["folder"]})
+    problems = plan_problems(shot_plan, brief)
+    return dg.AssetCheckResult(
+        passed=not problems,
+        metadata={"duration_s": round(shot_plan.duration_s, 3), "target_s": brief.target_duration_s, "problems": "; ".join(problems[:5])},
+    )
+
+
+@dg.asset_check(asset="generated_shots", partitions_def=productions, additional_ins={"shot_plan": dg.AssetIn("shot_plan")})
+def every_shot_generated_as_planned(generated_shots: pd.DataFrame, shot_plan: ShotPlan) -> dg.AssetCheckResult:
+    """Each planned shot has a clip of its exact frame count, size and frame rate."""
+    planned = {s.shot_id: s for s in shot_plan.shots}
+    wrong = []
+    for row in generated_shots.itertuples():
+        shot = planned.get(row.shot_id)
+        info = probe(row.path)
+        if shot is None or info.width != shot_plan.width or info.height != shot_plan.height or info.frame_count != shot.frames:
+            wrong.append(f"{row.shot_id}: {info.width}x{info.height} {info.frame_count} frames")
+        elif abs(float(info.frame_rate) - float(shot_plan.fps)) > 1e-3:
+            wrong.append(f"{row.shot_id}: {info.fps} fps")
+    missing = sorted(set(planned) - set(generated_shots["shot_id"]))
+    return dg.AssetCheckResult(
+        passed=not wrong and not missing,
+        metadata={"clips": len(generated_shots), "wrong": "; ".join(wrong[:5]), "missing": str(missing[:10])},
+    )
+
+
+@dg.asset_check(asset="generated_shots", partitions_def=productions)
+def no_shot_fell_back(generated_shots: pd.DataFrame) -> dg.AssetCheckResult:
+    """Every shot came from the configured generator; a shot that failed and fell back to the
+    ripomatic (or a slate) is listed with why (a warning: the production still has every shot)."""
+    fell = generated_shots[generated_shots["fallback_reason"].astype(bool)]
+    return dg.AssetCheckResult(
+        passed=fell.empty,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "fallbacks": len(fell),
+            "shots": ", ".join(fell["shot_id"].head(20)),
+            "reasons": "; ".join(fell["fallback_reason"].head(5)),
+        },
+    )
+
+
+production_checks = [shot_plan_fits_the_brief, every_shot_generated_as_planned, no_shot_fell_back]

@@ -4,6 +4,7 @@ filmaster demo                 ingest the inbox films (default: the shared sampl
 filmaster ingest [FILM ...]    ingest these film slugs (default: every film in the inbox)
 filmaster library              print what the library holds
 filmaster search TEXT [--where SQL] [-k N]   full-text search over shot descriptions
+filmaster produce BRIEF.yaml [--json]          a brief to script, references, shot plan and generated shots
 filmaster ui                   start the Dagster UI (dagster dev) on this project
 """
 
@@ -220,6 +221,105 @@ def search(text: str, where: str | None, k: int) -> int:
     return 0
 
 
+def _production_key(brief: Path, briefs_folder: Path) -> tuple[str, Path]:
+    """(partition key, briefs folder) of a brief file: keyed inside the briefs inbox when it lies
+    there (so the sensor and the CLI agree), else inside its own folder."""
+    from .cinema.brief import brief_slug
+
+    brief = brief.resolve()
+    folder = briefs_folder if brief.is_relative_to(briefs_folder) else brief.parent
+    return brief_slug(brief, folder), folder
+
+
+def produce(brief_file: str, verbose: bool = False) -> tuple[int, dict]:
+    """Materialize the production group for one brief, in this process, with progress; ingest the
+    inbox films first when the library is empty. Returns (exit status, what was made)."""
+    import dagster as dg
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .assets.production import PRODUCTIONS, production_assets
+    from .checks import production_checks
+    from .cinema import progress as stage_progress
+    from .definitions import build_resources
+    from .partitions import productions
+    from .resources.briefs import BriefInbox
+    from .runs import reap_dead_runs, run_tags
+
+    ensure_dagster_home()
+    _quiet_dagster(verbose)
+    console = _console()
+    path = Path(brief_file).expanduser()
+    if not path.is_file():
+        console.print(f"[red]{path}: no such brief file; give the path of a brief (.yaml), e.g. examples/briefs/dusk.yaml[/red]")
+        return 2, {}
+    resources = build_resources()
+    production, folder = _production_key(path, resources["briefs"].root)
+    resources["briefs"] = BriefInbox(folder=str(folder))
+    instance = dg.DagsterInstance.get()
+    reap_dead_runs(instance)
+    if resources["reference_index"].open().count() == 0:
+        console.print("the reference library is empty: ingesting the inbox films first")
+        ingest(verbose=verbose)
+    if production not in instance.get_dynamic_partitions(str(productions.name)):
+        instance.add_dynamic_partitions(str(productions.name), [production])
+    console.print(f"production: {production} ({path}); storage: {resources['store'].root}", highlight=False, soft_wrap=True)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stage]}"), TimeElapsedColumn()]
+    t0 = time.perf_counter()
+    with Progress(*columns, console=console, transient=False) as bars:
+        task = bars.add_task(production, total=None, stage="starting")
+
+        def show(event) -> None:
+            if event.film != production:
+                return
+            if event.total:
+                bars.update(task, total=event.total, completed=event.done or 0, stage=event.stage)
+            else:
+                bars.update(task, stage=event.stage)
+
+        with stage_progress.listening(show):
+            result = dg.materialize(
+                [*production_assets, *production_checks],
+                partition_key=production,
+                instance=instance,
+                resources=resources,
+                raise_on_error=False,
+                tags={"filmaster/source": "cli", **run_tags()},
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+            )
+        bars.update(task, stage="[green]done[/green]" if result.success else "[red]failed[/red]")
+    if not result.success:
+        line, trace = _failure(result)
+        console.print(f"[red]✗ {line}[/red]", highlight=False, soft_wrap=True)
+        if verbose and trace:
+            console.print(trace, markup=False, highlight=False)
+        return 1, {"production": production, "error": line}
+    store = resources["store"]
+    manifest = store.read_table(PRODUCTIONS, production, "generated_shots.parquet")
+    made = {
+        "production": production,
+        "script": store.uri(PRODUCTIONS, production, "script.json"),
+        "shot_plan": store.uri(PRODUCTIONS, production, "shot_plan.json"),
+        "clips": [
+            {
+                "shot_id": r.shot_id,
+                "scene": r.scene_id,
+                "path": r.path,
+                "duration_s": round(float(r.duration_s), 6),
+                "generator": r.generator,
+            }
+            for r in manifest.itertuples()
+        ],
+    }
+    hits = int(manifest["cached"].sum())
+    console.print(
+        f"[green]✓[/green] {production}: {len(manifest)} shots ({hits} from the cache) in {time.perf_counter() - t0:.1f} s\n"
+        f"  script:    {made['script']}\n  shot plan: {made['shot_plan']}\n  clips:     {store.uri(PRODUCTIONS, production, 'clips')}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return 0, made
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="filmaster", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     p_search.add_argument("text")
     p_search.add_argument("--where", default=None, help="SQL filter, e.g. \"movement = 'static'\"")
     p_search.add_argument("-k", type=int, default=10)
+    p_produce = sub.add_parser("produce", help="produce a brief: script, references, shot plan, generated shots")
+    p_produce.add_argument("brief", help="the brief file (YAML), e.g. examples/briefs/dusk.yaml")
+    p_produce.add_argument("--json", action="store_true", help="print one JSON object (paths) on stdout; progress goes to stderr")
+    p_produce.add_argument("-v", "--verbose", action="store_true", help="Dagster's log and full traces of failures")
     p_ui = sub.add_parser("ui", help="start the Dagster UI")
     p_ui.add_argument("--port", default="3000")
     args = parser.parse_args(argv)
@@ -259,6 +363,16 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "search":
         return search(args.text, args.where, args.k)
+    if args.command == "produce":
+        if not args.json:
+            return produce(args.brief, verbose=args.verbose)[0]
+        import contextlib
+        import json
+
+        with contextlib.redirect_stdout(sys.stderr):  # progress and messages on stderr; stdout holds the JSON only
+            status, made = produce(args.brief, verbose=args.verbose)
+        print(json.dumps(made))
+        return status
     if args.command == "ui":
         ensure_dagster_home()
         return subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "filmaster_dag.definitions", "-p", args.port])

@@ -13,15 +13,19 @@ from pathlib import Path
 import dagster as dg
 
 from .assets.library import library_assets
-from .checks import library_checks
-from .jobs import library_job, library_maintenance_job
+from .assets.production import production_assets
+from .checks import library_checks, production_checks
+from .jobs import library_job, library_maintenance_job, production_job
+from .resources.briefs import BriefInbox
 from .resources.detection import ShotDetection
 from .resources.embedder import make_embedder
+from .resources.generator import make_generator
 from .resources.inbox import FilmInbox
 from .resources.index import ReferenceIndex
+from .resources.llm import LanguageModel, OpenAICompatibleModel, make_language_model
 from .resources.storage import MediaStore, TableIOManager
 from .schedules import library_compaction_schedule, library_refresh_schedule
-from .sensors import film_inbox_sensor
+from .sensors import brief_inbox_sensor, film_inbox_sensor
 from .settings import FilmasterSettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -59,6 +63,9 @@ def build_resources(
         "embedder": make_embedder(model_name=settings.clip_model, pretrained=settings.clip_weights, model_config_path=settings.clip_config),
         "reference_index": ReferenceIndex(uri=f"{root}/library/lancedb"),
         "io_manager": TableIOManager(store=store),
+        "briefs": BriefInbox(folder=settings.briefs),
+        "language_model": _language_model(settings),
+        "generator": make_generator(settings.generator, settings.diffusers_model, settings.diffusers_pipeline, settings.diffusers_device),
     }
     resources.update(overrides)
     if "store" in overrides and "io_manager" not in overrides:
@@ -66,13 +73,22 @@ def build_resources(
     return resources
 
 
+def _language_model(settings: FilmasterSettings) -> LanguageModel:
+    """The configured language model; its key is read from the environment when a run starts, so it
+    never appears in the UI's resource config."""
+    model = make_language_model(settings.llm_base_url, settings.llm_model)
+    if isinstance(model, OpenAICompatibleModel) and settings.llm_api_key:
+        return OpenAICompatibleModel(base_url=model.base_url, model=model.model, api_key=dg.EnvVar("FILMASTER_LLM_API_KEY"))
+    return model
+
+
 def build_definitions(**kwargs: object) -> dg.Definitions:
     return dg.Definitions(
-        assets=library_assets,
-        asset_checks=library_checks,
-        jobs=[library_job, library_maintenance_job],
+        assets=[*library_assets, *production_assets],
+        asset_checks=[*library_checks, *production_checks],
+        jobs=[library_job, library_maintenance_job, production_job],
         schedules=[library_refresh_schedule, library_compaction_schedule],
-        sensors=[film_inbox_sensor],
+        sensors=[film_inbox_sensor, brief_inbox_sensor],
         resources=build_resources(**kwargs),  # type: ignore[arg-type]
         executor=dg.in_process_executor,
     )
