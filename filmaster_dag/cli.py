@@ -1,6 +1,7 @@
 """`filmaster`: the command line over the same assets the Dagster UI shows.
 
-filmaster demo                 ingest the inbox films (default: the shared sample films) and print the library
+filmaster demo                 ingest the inbox films (default: the shared sample films), print the library,
+                               and produce every brief in the briefs inbox (default: examples/briefs)
 filmaster ingest [FILM ...]    ingest these film slugs (default: every film in the inbox)
 filmaster library              print what the library holds
 filmaster search TEXT [--where SQL] [-k N]   full-text search over shot descriptions
@@ -320,10 +321,32 @@ def produce(brief_file: str, verbose: bool = False) -> tuple[int, dict]:
     return 0, made
 
 
+def demo_productions(verbose: bool = False) -> bool:
+    """Produce every brief in the briefs inbox (default: the three examples); clips come from the
+    cache when nothing changed. True when all of them produced."""
+    from rich.table import Table
+
+    from .definitions import build_resources
+
+    briefs = build_resources()["briefs"].scan()
+    made = {production: produce(str(path), verbose=verbose) for production, path in sorted(briefs.items())}
+    table = Table(title="Productions")
+    for col in ("production", "shots", "film s", "generators", "shot plan", "status"):
+        table.add_column(col)
+    for production, (status, out) in made.items():
+        clips = out.get("clips", [])
+        seconds = sum(c["duration_s"] for c in clips)
+        generators = ", ".join(sorted({c["generator"] for c in clips}))
+        plan = out.get("shot_plan", "")
+        table.add_row(production, str(len(clips)), f"{seconds:.1f}", generators, plan, "ok" if status == 0 else out.get("error", "failed"))
+    _console().print(table)
+    return all(status == 0 for status, _ in made.values())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="filmaster", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="ingest the inbox films and print the library")
+    sub.add_parser("demo", help="ingest the inbox films, print the library, produce every brief in the briefs inbox")
     p_demo = sub.choices["demo"]
     p_ingest = sub.add_parser("ingest", help="ingest films (slugs) from the inbox")
     p_ingest.add_argument("films", nargs="*", help="film slugs (default: every inbox film the library does not hold yet)")
@@ -356,7 +379,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in ("demo", "ingest"):
         statuses = ingest(getattr(args, "films", None) or None, force=args.force, verbose=args.verbose)
         library_table(statuses)
-        return 0 if all(s.startswith("ok") or s == "unchanged" for s in statuses.values()) else 1
+        ok = all(s.startswith("ok") or s == "unchanged" for s in statuses.values())
+        if args.command == "demo":
+            ok = demo_productions(verbose=args.verbose) and ok
+        return 0 if ok else 1
     if args.command == "library":
         ensure_dagster_home()
         library_table()

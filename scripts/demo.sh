@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up (if needed) and ingest the sample films into the reference library, then print it.
+# Set up (if needed), ingest the sample films into the reference library, print it, and produce the example briefs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

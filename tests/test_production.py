@@ -54,6 +54,7 @@ BAD_BRIEFS = {
     "a-list": ("- title: x\n- logline: y\n", "a list"),
     "wrong-type": (None, "target_duration_s"),
     "outside-path": (None, "reference_images"),
+    "lines-too-long": (None, "target_duration_s: the dialogue and narration need"),
 }
 
 
@@ -61,6 +62,8 @@ def _bad_text(name: str, good: str) -> str:
     text, _ = BAD_BRIEFS[name]
     if text is not None:
         return good.replace("title: The Last Ferry\n", "") if name == "missing-title" else text
+    if name == "lines-too-long":
+        return good.replace("target_duration_s: 40", "target_duration_s: 5")
     if name == "wrong-type":
         return good.replace("target_duration_s: 40", "target_duration_s: forty seconds")
     return good.replace(

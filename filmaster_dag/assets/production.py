@@ -23,7 +23,7 @@ import pandas as pd
 from ..cinema.brief import Brief, BriefError, brief_digest, load_brief
 from ..cinema.planning import SceneReferences, Script, ShotPlan
 from ..cinema.planning.retrieval import reference_sheet, retrieve
-from ..cinema.planning.script import write_script
+from ..cinema.planning.script import timing_problem, write_script
 from ..cinema.planning.shots import plan_problems, plan_shots
 from ..cinema.progress import report
 from ..cinema.slate import render_slate
@@ -87,6 +87,9 @@ def production_brief(context: dg.AssetExecutionContext, briefs: BriefInbox) -> d
         with production_errors(context, str(path)):
             brief = load_brief(path)
             digest = brief_digest(path)
+            too_long = timing_problem(brief)
+            if too_long:  # every plan of it would cut a line short: the brief, not the planner, must change
+                raise ProductionError(f"{path.name}: {too_long}")
     context.add_output_metadata(
         {
             "title": brief.title,
