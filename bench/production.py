@@ -128,7 +128,7 @@ def main() -> None:
     args = parser.parse_args()
     briefs = args.brief or EXAMPLES
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
-    with tempfile.TemporaryDirectory(prefix="filmaster-bench-") as tmp, dg.instance_for_test(temp_dir=str(Path(tmp) / "home")) as instance:
+    with tempfile.TemporaryDirectory(prefix="filmaster-bench-") as tmp, dg.instance_for_test(temp_dir=tmp) as instance:
         t0 = time.perf_counter()
         resources = build_library(Path(tmp) / "lib", instance)
         print(f"library of {len(SAMPLES)} sample films built in {time.perf_counter() - t0:.1f} s")

@@ -54,7 +54,7 @@ class FilmasterSettings(BaseModel):
     generator: Literal["ripomatic", "diffusers"] = Field("ripomatic", description="shot generator: the offline ripomatic or diffusers")
     diffusers_model: str = Field("", description="diffusers model id or local folder (needed when generator=diffusers)")
     diffusers_pipeline: Literal["auto", "ltx", "ltx_i2v", "cogvideox", "wan", "animatediff", "svd"] = "auto"
-    diffusers_device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    diffusers_device: Literal["auto", "cpu", "cuda"] = "auto"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FilmasterSettings:
