@@ -87,7 +87,7 @@ def every_shot_generated_as_planned(generated_shots: pd.DataFrame, shot_plan: Sh
         if shot is None or info.width != shot_plan.width or info.height != shot_plan.height or info.frame_count != shot.frames:
             wrong.append(f"{row.shot_id}: {info.width}x{info.height} {info.frame_count} frames")
         elif abs(float(info.frame_rate) - float(shot_plan.fps)) > 1e-3:
-            wrong.append(f"{row.shot_id}: {info.fps} fps")
+            wrong.append(f"{row.shot_id}: {info.frame_rate} fps")
     missing = sorted(set(planned) - set(generated_shots["shot_id"]))
     return dg.AssetCheckResult(
         passed=not wrong and not missing,

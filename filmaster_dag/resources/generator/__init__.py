@@ -105,7 +105,8 @@ def make_generator(kind: str = "ripomatic", model: str = "", pipeline: str = "au
     if kind == "diffusers":
         from .diffusion import DiffusersGenerator
 
-        return DiffusersGenerator(model=model, pipeline=pipeline, device=device)
+        settings: dict[str, Any] = {"model": model, "pipeline": pipeline, "device": device}  # values checked by the resource
+        return DiffusersGenerator(**settings)
     if kind != "ripomatic":
         raise ValueError(f"unknown generator {kind!r}; expected ripomatic or diffusers")
     from .ripomatic import RipomaticGenerator
