@@ -195,3 +195,46 @@ def test_filmaster_produce_json_names_the_script_plan_and_clips(reference_librar
         assert Path(clip["path"]).is_file() and clip["scene"] == shot.scene_id
         assert clip["duration_s"] == pytest.approx(shot.duration_s) and clip["generator"].startswith("ripomatic")
     assert "production: dusk" in out.stderr
+
+
+@pytest.mark.slow
+def test_a_diffusers_production_conditions_on_the_first_keyframe_and_regenerates_a_rewritten_scene_alone(
+    reference_library: ReferenceLibrary, tmp_path: Path
+):
+    """The production group with an open image-to-video pipeline (tiny random weights, loaded from
+    its folder): a character's later shots start from the first frame of their first shot, and
+    rewriting one scene's action regenerates that scene's shots only."""
+    from filmaster_dag.resources.generator.diffusion import DiffusersGenerator
+
+    from .tiny_pipelines import build_tiny_ltx_i2v
+
+    model = build_tiny_ltx_i2v(tmp_path / "ltx-i2v")
+    folder = tmp_path / "briefs"
+    text = (EXAMPLES / "dusk.yaml").read_text().replace("width: 854\n  height: 480", "width: 160\n  height: 96")
+    path = _copy_brief(folder, "dusk-tiny", text.replace("target_duration_s: 40", "target_duration_s: 20"))
+    generator = DiffusersGenerator(model=str(model), pipeline="ltx_i2v", steps=2, width=32, height=32, num_frames=9)
+    resources = {**reference_library.resources, "briefs": BriefInbox(folder=str(folder)), "generator": generator}
+    instance = reference_library.instance
+    result = _produce(resources, instance, "dusk-tiny")
+    assert result.success, _failure_line(result)
+    root = reference_library.root
+    before = _manifest(root, "dusk-tiny")
+    assert all(g.startswith("diffusers:ltx_i2v") for g in before["generator"]) and not before["fallback_reason"].astype(bool).any()
+    plan = ShotPlan.model_validate_json((root / "productions" / "dusk-tiny" / "shot_plan.json").read_text())
+    images = dict(zip(before["shot_id"], before["conditioning_image"]))
+    firsts: dict[str, str] = {}
+    for shot in plan.shots:
+        if not shot.characters:
+            continue
+        main = shot.characters[0]
+        if main in firsts:  # a later shot of the same character starts from their first shot's first frame
+            assert images[shot.shot_id].endswith(f"{firsts[main]}-first-frame.jpg"), (shot.shot_id, images[shot.shot_id])
+        else:
+            firsts[main] = shot.shot_id
+    assert any(images[s.shot_id].endswith("-first-frame.jpg") for s in plan.shots)
+    path.write_text(path.read_text().replace("onto the dark water", "onto the black water"))
+    assert _produce(resources, instance, "dusk-tiny").success
+    after = _manifest(root, "dusk-tiny")
+    regenerated = after[~after["cached"]]
+    assert len(regenerated) and set(regenerated["scene_id"]) == {"s02"}
+    assert after[after["scene_id"] != "s02"]["cached"].all()

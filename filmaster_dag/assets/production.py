@@ -26,6 +26,7 @@ from ..cinema.planning.retrieval import reference_sheet, retrieve
 from ..cinema.planning.script import timing_problem, write_script
 from ..cinema.planning.shots import plan_problems, plan_shots
 from ..cinema.progress import report
+from ..cinema.render import first_frame_jpeg
 from ..cinema.slate import render_slate
 from ..partitions import productions
 from ..resources.briefs import BriefInbox
@@ -274,13 +275,17 @@ class GenerationConfig(dg.Config):
     attempts: int = 2
 
 
-def _conditioning_image(brief: Brief, shot, references: SceneReferences, store: MediaStore) -> str | None:
-    """The character's first reference image; else the reference shot's keyframe (a real frame)."""
+def _conditioning_image(brief: Brief, shot, references: SceneReferences, first_keyframes: Mapping[str, str]) -> str | None:
+    """What an image-to-video pipeline starts from, for one look per character: the main
+    character's first reference image; else the first generated keyframe of that character (the
+    first frame of their first shot in this production); else the reference shot's keyframe."""
     refs = brief.reference_paths() if brief.folder is not None else {}
-    for name in shot.characters:
+    for name in shot.characters[:1]:
         paths = next((p for who, p in refs.items() if who.casefold() == name.casefold()), None)
         if paths:
             return str(paths[0])
+        if name.casefold() in first_keyframes:
+            return first_keyframes[name.casefold()]
     if shot.reference_shot_id:
         for retrieval in references.scenes:
             for match in retrieval.matches:
@@ -316,13 +321,20 @@ def generated_shots(
     shots = shot_plan.shots
     with production_errors(context, production_brief["path"]), tempfile.TemporaryDirectory(prefix="filmaster-shots-") as tmp:
         brief = _brief(production_brief)
+        first_keyframes: dict[str, str] = {}  # character -> first frame of their first generated shot
         for n, shot in enumerate(shots):
             report(production, "generating shots", n, len(shots))
-            image = _conditioning_image(brief, shot, scene_references, store)
+            image = _conditioning_image(brief, shot, scene_references, first_keyframes)
             request = ShotRequest(
                 shot=shot, spec=spec, seed=shot_seed(production, shot), style=brief.style.description, conditioning_image=image
             )
-            rows.append(_generate_one(context, generator, fallback, request, config.attempts, production, store, tmp))
+            row = _generate_one(context, generator, fallback, request, config.attempts, production, store, tmp)
+            rows.append(row)
+            main = shot.characters[0].casefold() if shot.characters else None
+            if main and main not in first_keyframes and row["generator"] != "slate":
+                clip = os.path.join(tmp, f"keyframe-source-{shot.shot_id}.mp4")
+                Path(clip).write_bytes(store.read_bytes(PRODUCTIONS, production, "clips", row["file"]))
+                first_keyframes[main] = first_frame_jpeg(clip, os.path.join(tmp, f"{shot.shot_id}-first-frame.jpg"))
         report(production, "generating shots", len(shots), len(shots))
         manifest = pd.DataFrame(rows)
         keep = set(manifest["file"])

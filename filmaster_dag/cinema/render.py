@@ -60,3 +60,13 @@ def encode_video(
 def _chain(first: np.ndarray, rest: Iterable[np.ndarray]):
     yield first
     yield from rest
+
+
+def first_frame_jpeg(video: str | os.PathLike, jpeg: str | os.PathLike, quality: int = 92) -> str:
+    """Save the first picture of ``video`` as a JPEG (a clip's keyframe, e.g. to condition the next shot)."""
+    from PIL import Image
+
+    with av.open(str(video)) as container:
+        frame = next(container.decode(container.streams.video[0]))
+        Image.fromarray(frame.to_ndarray(format="rgb24")).save(str(jpeg), quality=quality)
+    return str(jpeg)
