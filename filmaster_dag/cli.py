@@ -74,6 +74,34 @@ def _failure(result) -> tuple[str, str]:
     return (errors[0].message.strip().splitlines() or [errors[0].cls_name])[0], "\n".join(e.to_string() for e in errors)
 
 
+def _materialize_with_progress(bars, task, assets: list, key: str, instance, resources: dict, verbose: bool, unit: str = ""):
+    """``dg.materialize`` one partition in this process, its stage reports driving ``task``'s bar.
+    The full log (traces included) is in the run's event log either way; the console shows it with ``verbose``."""
+    import dagster as dg
+
+    from .cinema import progress as stage_progress
+    from .runs import run_tags
+
+    def show(event) -> None:
+        if event.film != key:
+            return
+        if event.total:
+            bars.update(task, total=event.total, completed=event.done or 0, stage=f"{event.stage}{unit}")
+        else:
+            bars.update(task, stage=event.stage)
+
+    with stage_progress.listening(show):
+        return dg.materialize(
+            assets,
+            partition_key=key,
+            instance=instance,
+            resources=resources,
+            raise_on_error=False,
+            tags={"filmaster/source": "cli", **run_tags()},
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+        )
+
+
 def ingest(films_to_run: list[str] | None = None, force: bool = False, verbose: bool = False) -> dict[str, str]:
     """Materialize the reference-library group for each film, in this process, with progress bars.
 
@@ -85,10 +113,9 @@ def ingest(films_to_run: list[str] | None = None, force: bool = False, verbose: 
 
     from .assets.library import library_assets
     from .checks import library_checks
-    from .cinema import progress as film_progress
     from .definitions import build_resources
     from .partitions import films
-    from .runs import plan_ingest, reap_dead_runs, run_tags
+    from .runs import plan_ingest, reap_dead_runs
 
     ensure_dagster_home()
     _quiet_dagster(verbose)
@@ -127,26 +154,10 @@ def ingest(films_to_run: list[str] | None = None, force: bool = False, verbose: 
         for n, film in enumerate(targets, 1):
             task = bars.add_task(f"[{n}/{len(targets)}] {film}", total=None, stage="starting")
 
-            def show(event, task=task, film=film) -> None:
-                if event.film != film:
-                    return
-                if event.total:
-                    bars.update(task, total=event.total, completed=event.done or 0, stage=f"{event.stage} (frames)")
-                else:
-                    bars.update(task, stage=event.stage)
-
             t0 = time.perf_counter()
-            with film_progress.listening(show):
-                result = dg.materialize(
-                    [*library_assets, *library_checks],
-                    partition_key=film,
-                    instance=instance,
-                    resources=resources,
-                    raise_on_error=False,
-                    tags={"filmaster/source": "cli", **run_tags()},
-                    # the full log (traces included) is in the run's event log either way
-                    run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
-                )
+            result = _materialize_with_progress(
+                bars, task, [*library_assets, *library_checks], film, instance, resources, verbose, " (frames)"
+            )
             took = time.perf_counter() - t0
             if result.success:
                 statuses[film] = f"ok ({took:.1f} s)"
@@ -240,11 +251,10 @@ def produce(brief_file: str, verbose: bool = False) -> tuple[int, dict]:
 
     from .assets.production import PRODUCTIONS, production_assets
     from .checks import production_checks
-    from .cinema import progress as stage_progress
     from .definitions import build_resources
     from .partitions import productions
     from .resources.briefs import BriefInbox
-    from .runs import reap_dead_runs, run_tags
+    from .runs import reap_dead_runs
 
     ensure_dagster_home()
     _quiet_dagster(verbose)
@@ -269,24 +279,7 @@ def produce(brief_file: str, verbose: bool = False) -> tuple[int, dict]:
     with Progress(*columns, console=console, transient=False) as bars:
         task = bars.add_task(production, total=None, stage="starting")
 
-        def show(event) -> None:
-            if event.film != production:
-                return
-            if event.total:
-                bars.update(task, total=event.total, completed=event.done or 0, stage=event.stage)
-            else:
-                bars.update(task, stage=event.stage)
-
-        with stage_progress.listening(show):
-            result = dg.materialize(
-                [*production_assets, *production_checks],
-                partition_key=production,
-                instance=instance,
-                resources=resources,
-                raise_on_error=False,
-                tags={"filmaster/source": "cli", **run_tags()},
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
-            )
+        result = _materialize_with_progress(bars, task, [*production_assets, *production_checks], production, instance, resources, verbose)
         bars.update(task, stage="[green]done[/green]" if result.success else "[red]failed[/red]")
     if not result.success:
         line, trace = _failure(result)

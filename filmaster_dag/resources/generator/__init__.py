@@ -85,6 +85,21 @@ class ShotGenerator(ModelResource):
     @abstractmethod
     def generate(self, request: ShotRequest, path: str) -> GeneratedClip: ...
 
+    def made(self, request: ShotRequest, path: str, seconds: float, detail: dict[str, Any]) -> GeneratedClip:
+        """The record of a clip this generator wrote for ``request`` (the planned frames, size and rate)."""
+        spec = request.spec
+        return GeneratedClip(
+            path=str(path),
+            frames=request.shot.frames,
+            width=spec.width,
+            height=spec.height,
+            fps=str(spec.fps),
+            generator=self.identity,
+            seed=request.seed,
+            seconds=round(seconds, 4),
+            detail=detail,
+        )
+
 
 def cache_key(generator: ShotGenerator, request: ShotRequest) -> str:
     """sha256 (hex) of the generator's identity and everything that determines the clip."""

@@ -435,16 +435,11 @@ class DiffusersGenerator(ShotGenerator):
         t2 = time.perf_counter()
         encode_video(path, conformed(), rate=spec.fps)
         t3 = time.perf_counter()
-        return GeneratedClip(
-            path=str(path),
-            frames=shot.frames,
-            width=spec.width,
-            height=spec.height,
-            fps=str(spec.fps),
-            generator=self.identity,
-            seed=request.seed,
-            seconds=round(t3 - start, 4),
-            detail={
+        return self.made(
+            request,
+            path,
+            t3 - start,
+            {
                 "pipeline": plan.kind,
                 "device": self._device(),
                 "dtype": self.dtype,

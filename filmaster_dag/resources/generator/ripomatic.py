@@ -113,14 +113,4 @@ class RipomaticGenerator(ShotGenerator):
             )
         except RipomaticError as err:
             raise GenerationError(str(err)) from err
-        return GeneratedClip(
-            path=str(path),
-            frames=shot.frames,
-            width=spec.width,
-            height=spec.height,
-            fps=str(spec.fps),
-            generator=self.identity,
-            seed=request.seed,
-            seconds=round(time.perf_counter() - start, 3),
-            detail=detail,
-        )
+        return self.made(request, path, time.perf_counter() - start, detail)
