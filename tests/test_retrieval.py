@@ -319,6 +319,9 @@ def test_versions_pin_what_was_read_and_reproduce_it(reference_library, tmp_path
     # the recorded versions still read what the first retrieval saw
     old = index.filter(table="sequences", version=before.table_versions["sequences"])
     assert sorted(old["sequence_id"]) == sorted(m.sequence_id for m in before.scenes[0].matches)
+    # and a retrieval pinned to them reproduces the first answer exactly
+    again = retrieve(script, make_brief(), index, k=100, versions=before.table_versions)
+    assert again == before
 
 
 @pytest.mark.slow

@@ -143,9 +143,11 @@ def script(context: dg.AssetExecutionContext, production_brief: dict, language_m
 
 
 class RetrievalConfig(dg.Config):
-    """How many reference sequences each scene gets (FilMaster uses 3)."""
+    """How many reference sequences each scene gets (FilMaster uses 3), and optionally the library
+    versions to read (a production's recorded ``table_versions``, to reproduce it exactly)."""
 
     k: int = 3
+    table_versions: dict[str, int] = {}
 
 
 def _source_paths(store: MediaStore) -> dict[str, str]:
@@ -193,7 +195,15 @@ def scene_references(
     with production_errors(context, production_brief["path"]):
         brief = _brief(production_brief)
         embed_text = (lambda text: embedder.embed_texts([text])[0]) if embedder.available else None
-        found = retrieve(script, brief, reference_index.open(), k=config.k, embed_text=embed_text, source_paths=_source_paths(store))
+        found = retrieve(
+            script,
+            brief,
+            reference_index.open(),
+            k=config.k,
+            embed_text=embed_text,
+            source_paths=_source_paths(store),
+            versions=config.table_versions or None,
+        )
         sheets: dict[str, dg.MetadataValue] = {}
         read = _read_jpeg(store)
         for retrieval in found.scenes:

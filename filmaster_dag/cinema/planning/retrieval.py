@@ -401,13 +401,19 @@ def _sql_list(values: Iterable[str]) -> str:
 class _Library:
     """The library as one retrieval reads it: both tables pinned at the versions found at the start."""
 
-    def __init__(self, index: Any) -> None:
+    def __init__(self, index: Any, versions: Mapping[str, int] | None = None) -> None:
         self.index = index
-        filled = [name for name in (SHOTS_TABLE, SEQUENCES_TABLE) if index.table(name).count_rows()]
-        if filled:
-            # the full-text indexes are made by the ingest; one made now commits a version, so before pinning
-            index.ensure_indexes(filled, vector=False)
-        self.versions = {name: int(index.table(name).version) for name in (SHOTS_TABLE, SEQUENCES_TABLE)}
+        if versions:  # reproduce an earlier retrieval: read the library as it was then
+            missing = {SHOTS_TABLE, SEQUENCES_TABLE} - set(versions)
+            if missing:
+                raise ValueError(f"pinned versions must name both tables; {sorted(missing)} missing")
+            self.versions = {name: int(versions[name]) for name in (SHOTS_TABLE, SEQUENCES_TABLE)}
+        else:
+            filled = [name for name in (SHOTS_TABLE, SEQUENCES_TABLE) if index.table(name).count_rows()]
+            if filled:
+                # the full-text indexes are made by the ingest; one made now commits a version, so before pinning
+                index.ensure_indexes(filled, vector=False)
+            self.versions = {name: int(index.table(name).version) for name in (SHOTS_TABLE, SEQUENCES_TABLE)}
         seq_table = index.at_version(self.versions[SEQUENCES_TABLE], SEQUENCES_TABLE)
         shot_table = index.at_version(self.versions[SHOTS_TABLE], SHOTS_TABLE)
         self.sequence_count = int(seq_table.count_rows())
@@ -627,6 +633,7 @@ def retrieve(
     k: int = 3,
     embed_text: Callable[[str], np.ndarray | None] | None = None,
     source_paths: Mapping[str, str] | None = None,
+    versions: Mapping[str, int] | None = None,
 ) -> SceneReferences:
     """The top-``k`` reference sequences for every scene of ``script``, one query per scene.
 
@@ -634,10 +641,11 @@ def retrieve(
     versions current when this starts (recorded in ``table_versions``). ``embed_text`` turns the
     query text into a CLIP text vector (None, or a function returning None, when no real weights
     are configured: then the text half is full-text search alone). ``source_paths`` maps a film
-    slug to its file, for the ripomatic. An empty library gives every scene no matches."""
+    slug to its file, for the ripomatic. ``versions`` (a recorded ``table_versions``) reads the
+    library as it was then, to reproduce a production. An empty library gives every scene no matches."""
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    library = _Library(index)
+    library = _Library(index, versions)
     scenes, clip_used = [], False
     for scene in script.scenes:
         retrieval, used = _retrieve_scene(library, scene, brief, k, embed_text, source_paths or {})
