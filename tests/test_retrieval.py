@@ -361,3 +361,21 @@ def test_a_big_library_is_searched_for_candidates_with_the_same_answer(reference
     monkeypatch.setattr(retrieval, "SMALL_LIBRARY", 0)
     searched = retrieve(script, make_brief(), reference_library.index, k=5)
     assert searched.model_dump() == whole.model_dump()
+
+
+@pytest.mark.slow
+def test_the_films_look_sends_a_colour_film_to_colour_footage_and_a_silent_film_to_monochrome(reference_library):
+    """Chaplin's monochrome shot is the reference for a black-and-white film's static street scene,
+    and ranks below every clearly colourful sequence for the same scene in a colour film."""
+    street = make_scene("EXT. STREET - DAY", "day", "Two men stand still and talk in a park.", "comic")
+    saturation = reference_library.index.filter(table="shots").groupby("sequence_id")["saturation"].mean()
+    monochrome = {s for s, v in saturation.items() if v < 0.03}
+    assert monochrome, "the sample library holds Chaplin's black-and-white shot"
+    silent = retrieve(make_script(street), make_brief(color="black_and_white"), reference_library.index, k=100).scenes[0].matches
+    assert silent[0].sequence_id in monochrome
+    assert any("monochrome footage" in r and "black and white film" in r for r in silent[0].reasons)
+    colour = retrieve(make_script(street), make_brief(), reference_library.index, k=100).scenes[0].matches
+    ranks = {m.sequence_id: m.rank for m in colour}
+    colourful = {s for s, v in saturation.items() if v >= 0.06}
+    assert len(colourful) >= 3
+    assert max(ranks[s] for s in colourful) < min(ranks[s] for s in monochrome)

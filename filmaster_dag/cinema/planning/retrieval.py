@@ -55,6 +55,12 @@ REASON_THRESHOLD = 0.7
 
 #: How much each kind of target weighs in the attribute score (only the targets a scene sets count).
 ATTRIBUTE_WEIGHTS = {"light": 2.0, "movement": 1.5, "scale": 1.5, "motion": 1.0, "palette": 1.0, "faces": 1.0, "pace": 0.5}
+#: The film's look scales the whole attribute score (from LOOK_FLOOR for the wrong look to 1):
+#: a colour film wants colour footage (mean saturation at least the first value,
+#: nothing below the second), a black-and-white one monochrome footage (at most the first, nothing above the second).
+COLOUR_SATURATION = (0.06, 0.02)
+MONOCHROME_SATURATION = (0.03, 0.10)
+LOOK_FLOOR = 0.4
 
 # -- targets -------------------------------------------------------------------------------------------
 
@@ -156,6 +162,7 @@ def scene_targets(scene: ScriptScene, brief: Brief) -> dict:
       watch, sit, wait, still...) and ``movement`` (pans and hand-held for a chase, pans or
       push-ins for walking, static for watching; camera words in the text win);
     - two or more characters with dialogue -> ``alternating`` shots with ``faces_min`` 1;
+    - ``style.color`` -> ``look``: colour footage for a colour film, monochrome for a black-and-white one;
     - ``style.color: black_and_white`` -> ``saturation_max`` 0.02 (``black_and_white``);
     - ``scale`` when the text names it (wide, landscape, establishing -> wide; face, close -> close-up).
     """
@@ -178,6 +185,7 @@ def scene_targets(scene: ScriptScene, brief: Brief) -> dict:
     }
     if temperature:
         targets["temperature"] = temperature
+    targets["look"] = brief.style.color
     if brief.style.color == "black_and_white":
         targets.update(black_and_white=True, saturation_min=0.0, saturation_max=0.02)
         targets.pop("temperature", None)  # a monochrome picture has no colour temperature to match
@@ -313,6 +321,9 @@ def score_sequences(targets: Mapping[str, Any], shots: pd.DataFrame) -> pd.DataF
     out["palette"] = g.score(_in_range(saturation, targets["saturation_min"], targets["saturation_max"], 0.2))
     if targets.get("temperature"):
         out["palette"] = 0.6 * out["palette"] + 0.4 * _temperature_score(out["kelvin"], targets["temperature"])
+    if targets.get("look"):  # colour or black-and-white footage: the first thing a viewer sees of a reference
+        full, none = MONOCHROME_SATURATION if targets["look"] == "black_and_white" else COLOUR_SATURATION
+        out["look"] = np.nan_to_num(_ramp(out["saturation"], full, none), nan=0.5)
 
     lo, hi = targets["shot_length_min_s"], targets["shot_length_max_s"]
     out["shot_length_s"] = g.sum(np.nan_to_num(g.duration, nan=0.0)) / g.n
@@ -342,6 +353,8 @@ def score_sequences(targets: Mapping[str, Any], shots: pd.DataFrame) -> pd.DataF
     kinds = [k for k in ATTRIBUTE_WEIGHTS if k in out]
     total = sum(ATTRIBUTE_WEIGHTS[k] for k in kinds)
     out["attribute_score"] = np.asarray(sum(ATTRIBUTE_WEIGHTS[k] * out[k] for k in kinds)) / total
+    if "look" in out:  # footage of the wrong look matches nothing else well enough to make up for it
+        out["attribute_score"] = out["attribute_score"] * (LOOK_FLOOR + (1 - LOOK_FLOOR) * out["look"])
     return pd.DataFrame(out, index=pd.Index(g.ids, name="sequence_id"))
 
 
@@ -372,6 +385,11 @@ def attribute_reasons(targets: Mapping[str, Any], scores: Mapping[str, Any], sho
         palette += f", {temperature_word(kelvin)} ({kelvin:.0f} K)" if math.isfinite(kelvin) else ", temperature unmeasured"
     parts["palette"] = f"{'black-and-white' if targets.get('black_and_white') else targets['mood'] + ' palette'}: {palette}"
     parts["pace"] = f"{targets['pace']} pace: shots {scores['shot_length_s']:.1f} s on average"
+    if targets.get("look"):
+        seen = "monochrome" if scores["look"] < 0.5 and targets["look"] == "color" else "colour"
+        if targets["look"] == "black_and_white":
+            seen = "monochrome" if scores["look"] >= 0.5 else "colour"
+        parts["look"] = f"{seen} footage (saturation {_fmt(scores['saturation'], '.2f')}) for a {targets['look'].replace('_', ' ')} film"
     if "movement" in targets:
         words = _matched_words(shots, "movement", list(targets["movement"]), MOVEMENT_WORDS)
         parts["movement"] = f"{words} {int(scores['movement_hits'])}/{n} shots"
@@ -381,7 +399,7 @@ def attribute_reasons(targets: Mapping[str, Any], scores: Mapping[str, Any], sho
         parts["scale"] = f"{_matched_words(shots, 'shot_scale', list(targets['scale']), SCALE_WORDS)} {int(scores['scale_hits'])}/{n} shots"
     if targets.get("faces_min"):
         parts["faces"] = f"faces in {int(scores['faces_hits'])}/{n} shots"
-    return [(float(scores[k]), parts[k]) for k in ATTRIBUTE_WEIGHTS if k in parts]
+    return [(float(scores[k]), parts[k]) for k in ("look", *ATTRIBUTE_WEIGHTS) if k in parts]
 
 
 # -- reading the library -----------------------------------------------------------------------------
@@ -511,6 +529,8 @@ def _reference_shot(row: Mapping[str, Any], source_paths: Mapping[str, str]) -> 
     # the usable frames are stage columns the index may not carry: then the whole shot is usable
     usable_start = first / fps if first is not None and fps else start
     usable_end = (last + 1) / fps if last is not None and fps else end
+    # frame times and the stored (rounded) shot times agree within a microsecond: keep the window inside the shot
+    usable_start, usable_end = min(max(usable_start, start), end), max(min(usable_end, end), start)
 
     def opt(key: str) -> Any:
         value = row.get(key)
