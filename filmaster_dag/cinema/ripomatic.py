@@ -177,6 +177,9 @@ def _source_geometry(container: av.container.InputContainer, first: av.VideoFram
 def _scan(shot: PlannedShot, in_s: float, out_s: float) -> _Window:
     """First pass: the window's frame times, a few pictures to find the subject, and its measured move."""
     container, _path = _open_source(shot)
+    # RANSAC draws from OpenCV's per-thread generator, whose state carries over between calls:
+    # seeded here, the same window measures (and so renders) the same in every run and process
+    cv2.setRNGSeed(0)
     signals = CameraSignals(background=False)
     times: list[float] = []
     grays: list[np.ndarray] = []
