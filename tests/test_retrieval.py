@@ -379,3 +379,32 @@ def test_the_films_look_sends_a_colour_film_to_colour_footage_and_a_silent_film_
     colourful = {s for s, v in saturation.items() if v >= 0.06}
     assert len(colourful) >= 3
     assert max(ranks[s] for s in colourful) < min(ranks[s] for s in monochrome)
+
+
+@pytest.mark.slow
+def test_copies_of_one_footage_take_one_place_among_the_references(reference_library, tmp_path):
+    """The same film in a second file (here Big Buck Bunny's rows again, two frames earlier, as
+    the WebM sample is) never fills two of a scene's K places with the same footage."""
+    shutil.copytree(reference_library.root / "library" / "lancedb", tmp_path / "lancedb")
+    index = ShotIndex(str(tmp_path / "lancedb"))
+    bbb = "big-buck-bunny-0-60s"
+    shots, seqs = index.film_rows(bbb), index.film_rows(bbb, table="sequences")
+    copy = "bbb-webm-copy"
+
+    def moved(value: str) -> str:
+        return value.replace(bbb, copy)
+
+    shots = shots.assign(
+        film=copy, shot_id=shots["shot_id"].map(moved), sequence_id=shots["sequence_id"].map(moved), start_s=shots["start_s"] - 2 / 24
+    )
+    seqs = seqs.assign(
+        film=copy, sequence_id=seqs["sequence_id"].map(moved), shot_ids=[[moved(s) for s in ids] for ids in seqs["shot_ids"]]
+    )
+    index.upsert_film(copy, shots, seqs)
+    before = retrieve(make_script(MEADOW_DAY), make_brief(), reference_library.index, k=100).scenes[0].matches
+    after = retrieve(make_script(MEADOW_DAY), make_brief(), index, k=100).scenes[0].matches
+    assert len(after) == len(before)  # each copy pair gives one reference
+    pairs = {m.sequence_id.replace(copy, bbb) for m in after}
+    assert len(pairs) == len(after)
+    top3 = retrieve(make_script(MEADOW_DAY), make_brief(), index, k=3).scenes[0].matches
+    assert len({m.sequence_id.replace(copy, bbb) for m in top3}) == 3

@@ -578,6 +578,38 @@ def _text_reason(query: set[str], descriptions: Iterable[str]) -> str | None:
     return f"full-text: {', '.join(found[:6])}" if found else None
 
 
+def _footprint(shots: pd.DataFrame) -> list[tuple[float, float, float, str]]:
+    """What a sequence's footage looks like, shot by shot: start, brightness, saturation, movement."""
+    return [
+        (float(r.start_s), float(r.brightness), float(r.saturation), str(r.movement))
+        for r in shots[["start_s", "brightness", "saturation", "movement"]].fillna(-1.0).itertuples()
+    ]
+
+
+def _same_footage(a: list[tuple[float, float, float, str]], b: list[tuple[float, float, float, str]]) -> bool:
+    """Two sequences that are copies of one footage (the film in another file or cut: the same
+    shots starting within a quarter second, with the same light, colour and movement)."""
+    return len(a) == len(b) and all(
+        abs(x[0] - y[0]) <= 0.25 and abs(x[1] - y[1]) <= 0.03 and abs(x[2] - y[2]) <= 0.03 and x[3] == y[3] for x, y in zip(a, b)
+    )
+
+
+def _distinct(ranked: list[str], shots: pd.DataFrame, k: int) -> list[str]:
+    """The best ``k`` of ``ranked`` sequence ids, skipping copies of footage already chosen, so
+    the K references a scene gets are K different pieces of film."""
+    chosen: list[str] = []
+    prints: list[list[tuple[float, float, float, str]]] = []
+    for sid in ranked:
+        footprint = _footprint(shots[shots["sequence_id"] == sid].sort_values("start_s"))
+        if any(_same_footage(footprint, p) for p in prints):
+            continue
+        chosen.append(sid)
+        prints.append(footprint)
+        if len(chosen) == k:
+            break
+    return chosen
+
+
 def _retrieve_scene(
     library: _Library,
     scene: ScriptScene,
@@ -609,7 +641,8 @@ def _retrieve_scene(
     table["text_score"] = (0.5 * fts_score + 0.5 * clip_score if clip else fts_score).round(6)
     table["attribute_score"] = table["attribute_score"].round(6)
     table["score"] = (TEXT_WEIGHT * table["text_score"] + ATTRIBUTE_WEIGHT * table["attribute_score"]).round(6)
-    best = table.reset_index().sort_values(["score", "sequence_id"], ascending=[False, True], kind="stable").head(k)
+    ranked = table.reset_index().sort_values(["score", "sequence_id"], ascending=[False, True], kind="stable")
+    best = ranked[ranked["sequence_id"].isin(_distinct(list(ranked["sequence_id"]), shots, k))]
     sequences = candidates.set_index("sequence_id")
     query = _query_tokens(text)
     matches = []
