@@ -47,6 +47,7 @@ from filmaster_dag.resources.generator import PictureSpec, ShotRequest, shot_see
 from filmaster_dag.resources.generator.ripomatic import RipomaticGenerator
 
 FILMS = ROOT.parent / "shared" / "media" / "films"
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # the table is the output
 SAMPLES = ["big_buck_bunny_0-60s.mp4", "sintel_5s.mp4", "chaplin_single_shot.mp4"]
 EXAMPLES = sorted((ROOT / "examples" / "briefs").glob("*.yaml"))
 
@@ -60,7 +61,7 @@ def build_library(root: Path, instance: dg.DagsterInstance) -> dict:
     films = sorted(resources["inbox"].scan().films)
     instance.add_dynamic_partitions("films", films)
     for film in films:
-        dg.materialize(library_assets, partition_key=film, instance=instance, resources=resources)
+        dg.materialize(library_assets, partition_key=film, instance=instance, resources=resources, run_config=QUIET)
     return resources
 
 
