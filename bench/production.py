@@ -102,7 +102,7 @@ def bench_brief(path: Path, resources: dict, instance: dg.DagsterInstance, repea
     for _ in range(2):
         t0 = time.perf_counter()
         result = dg.materialize(
-            [*production_assets, *production_checks], partition_key=production, instance=instance, resources=run_resources
+            [*production_assets, *production_checks], partition_key=production, instance=instance, resources=run_resources, run_config=QUIET
         )
         runs.append(time.perf_counter() - t0)
         assert result.success
