@@ -485,7 +485,17 @@ def _video_only(tl: otio.schema.Timeline) -> otio.schema.Timeline:
 def write_deliverables(tl: otio.schema.Timeline, folder: str | os.PathLike[str], stem: str) -> dict[str, str]:
     """Write the cut for editors through OTIO's adapters: ``{stem}.otio`` (everything), ``{stem}.xml``
     (Final Cut Pro 7 / Premiere / Resolve), ``{stem}.fcpxml`` (Final Cut Pro X) and ``{stem}.edl``
-    (CMX 3600, picture only). Returns ``{"otio"|"fcp_xml"|"fcpx_xml"|"edl": path}``."""
+    (CMX 3600, picture only). Returns ``{"otio"|"fcp_xml"|"fcpx_xml"|"edl": path}``.
+
+    What each keeps (measured by reading them back through OTIO, see tests/test_timeline.py):
+    OTIO keeps everything. FCP 7 XML keeps names, order, record and source frames, file URLs and
+    scene markers (colours become red), but no speed or freeze (the clip plays at normal speed from its
+    source in). FCP X XML keeps the same in exact rational seconds (OTIO's FCP X *reader* counts
+    24000/1001 as 23 fps and truncates, the file is right); markers keep red/green only. The EDL keeps
+    names (as comments; reels are truncated file names), record and source ins, markers (upper-case)
+    and both effects (M2 speed, FF freeze), but its writer puts a sped-up clip's source out at
+    ``in + record / speed`` instead of ``in + record * speed``; readers that take speed from M2 are right.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths: dict[str, str] = {}
