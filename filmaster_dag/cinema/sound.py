@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -81,6 +81,16 @@ def load_audio(path: str | os.PathLike, rate: int = MIX_RATE, *, offset_s: float
         audio = f.read(frames, dtype="float32", always_2d=True)
         source_rate = f.samplerate
     return resample(audio.mean(axis=1), source_rate, rate)
+
+
+def write_wav(path: str | os.PathLike, audio: np.ndarray, rate: int, subtype: str = "PCM_16") -> dict[str, Any]:
+    """A mono WAV (16-bit for takes, ``PCM_24`` for stems) that every editor reads: ``{"path", "samples", "rate", "duration_s"}``."""
+    import soundfile as sf
+
+    audio = np.clip(np.asarray(audio, np.float32), -1.0, 1.0)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(path), audio, rate, subtype=subtype, format="WAV")
+    return {"path": str(path), "samples": len(audio), "rate": int(rate), "duration_s": round(len(audio) / rate, 4)}
 
 
 def fade(audio: np.ndarray, rate: int, fade_in_s: float = 0.0, fade_out_s: float = 0.0) -> np.ndarray:
@@ -169,7 +179,11 @@ def fit_line(
     if len(words) > slot_n:
         need = len(words) / max(slot_n, 1)
         stretch = min(need * 1.005, max_stretch)  # a hair faster than exact: Rubber Band's length is not sample-exact
-        words = pedalboard.time_stretch(words, rate, stretch_factor=stretch).reshape(-1).astype(np.float32)
+        spoken = words
+        words = pedalboard.time_stretch(spoken, rate, stretch_factor=stretch).reshape(-1).astype(np.float32)
+        if len(words) > slot_n and stretch < max_stretch:  # Rubber Band came out a little long: once more, a little faster
+            stretch = min(max_stretch, stretch * len(words) / max(slot_n, 1) * 1.005)
+            words = pedalboard.time_stretch(spoken, rate, stretch_factor=stretch).reshape(-1).astype(np.float32)
         words = fade(words, rate, fade_s, fade_s)
         status = "stretched" if len(words) <= slot_n else "too_long"
         if status == "too_long":
@@ -321,10 +335,12 @@ def ducking_gain(
     """
     hop = max(1, round(0.01 * rate))
     n_frames = math.ceil(len(dialogue) / hop)
+    if n_frames == 0:
+        return np.ones(0, np.float32)
     padded = np.zeros(n_frames * hop, np.float32)
     padded[: len(dialogue)] = dialogue
     frame_db = 10 * np.log10(np.mean(np.square(padded.reshape(n_frames, hop), dtype=np.float64), axis=1) + 1e-12)
-    active = frame_db > max(threshold_db, float(frame_db.max()) - 40.0) if n_frames else np.zeros(0, bool)
+    active = frame_db > max(threshold_db, float(frame_db.max()) - 40.0)
     for a, b in regions:
         active[max(0, math.floor(a * rate / hop)) : max(0, math.ceil(b * rate / hop))] = True
     lookahead = round((attack_s if lookahead_s is None else lookahead_s) / 0.01)
@@ -584,11 +600,15 @@ def choose_score(
     (low, high), energy, bright = MOOD_MUSIC[mood]
     tempo_why = f"{mood} wants {low:.0f}-{high:.0f} bpm"
     if isinstance(tempo_hint, str):
+        if tempo_hint not in _PACE_BPM:
+            raise ValueError(f"unknown pace {tempo_hint!r}: one of {sorted(_PACE_BPM)}, or a tempo in bpm")
         low, high = _PACE_BPM[tempo_hint]
         tempo_why = f"a {tempo_hint} pace wants {low:.0f}-{high:.0f} bpm"
     elif tempo_hint is not None:
         low, high = float(tempo_hint) * 0.9, float(tempo_hint) * 1.1
         tempo_why = f"asked for about {float(tempo_hint):.0f} bpm"
+    if isinstance(energy_hint, str) and energy_hint not in _ENERGY_WORDS:
+        raise ValueError(f"unknown energy {energy_hint!r}: one of {sorted(_ENERGY_WORDS)}, or 0..1")
     if energy_hint is not None:
         energy = _ENERGY_WORDS[energy_hint] if isinstance(energy_hint, str) else float(energy_hint)
     files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
@@ -610,3 +630,23 @@ def choose_score(
             reasons.append(f"only {a.duration_s:.1f} s long for a {need_s:.1f} s scene: it would loop")
         choices.append(ScoreChoice(str(p), distance, a, reasons))
     return sorted(choices, key=lambda c: (c.distance, c.path))
+
+
+def nudge_cuts(cuts_s: Sequence[float], beats_s: Sequence[float], slack_s: float | Sequence[float] = 0.25) -> list[float]:
+    """Move each cut onto the nearest beat of the score when one lies within its slack (seconds either way).
+
+    ``slack_s``: one value for all cuts, or one per cut (0 where the picture is locked to a line or an
+    action); a cut with no beat in reach stays where the editor put it.
+    """
+    slacks = [float(slack_s)] * len(cuts_s) if isinstance(slack_s, (int, float)) else [float(x) for x in slack_s]
+    if len(slacks) != len(cuts_s):
+        raise ValueError(f"{len(cuts_s)} cuts but {len(slacks)} slack values")
+    beats = np.asarray(sorted(beats_s), np.float64)
+    out = []
+    for cut, slack in zip(cuts_s, slacks, strict=True):
+        if len(beats) == 0:
+            out.append(float(cut))
+            continue
+        nearest = float(beats[int(np.argmin(np.abs(beats - cut)))])
+        out.append(nearest if abs(nearest - cut) <= slack + 1e-9 else float(cut))  # 2.5 - 2.3 is 0.2000...2 in floats
+    return out

@@ -27,20 +27,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, PrivateAttr
 
+from ..cinema.sound import write_wav
 from .model import ModelResource
 
 #: A short breath between the sentences of one line (piper speaks each sentence separately).
 SENTENCE_PAUSE_S = 0.2
-
-
-def _write_wav(path: str | os.PathLike, audio: np.ndarray, rate: int) -> dict[str, Any]:
-    """Mono 16-bit PCM WAV: what every editor and the mixer read back without surprises."""
-    import soundfile as sf
-
-    audio = np.clip(np.asarray(audio, np.float32), -1.0, 1.0)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(path), audio, rate, subtype="PCM_16", format="WAV")
-    return {"path": str(path), "samples": len(audio), "rate": int(rate), "duration_s": round(len(audio) / rate, 4)}
 
 
 def _version(dist: str) -> str:
@@ -54,7 +45,8 @@ class Voice(ModelResource):
     """The interface: speak a line of dialogue or narration into a mono WAV at the voice's own rate.
 
     ``speak`` returns ``{"path", "samples", "rate", "duration_s", "voice", "text", "seed", "seconds"}``
-    (``seconds``: wall time spent speaking). The same ``text``/``seed``/``tempo`` give the same samples.
+    (``seconds``: wall time spent speaking). The same ``text``/``seed``/``tempo`` give the same samples;
+    ``seed`` picks among takes only where the voice samples (an expressive piper voice), else it is recorded and ignored.
     ``tempo`` > 1 speaks faster (a line that must fit a short shot), < 1 slower.
     """
 
@@ -71,7 +63,7 @@ class Voice(ModelResource):
         started = time.perf_counter()
         audio, rate = self.synthesize(text, seed=seed, tempo=tempo)
         seconds = time.perf_counter() - started
-        return _write_wav(path, audio, rate) | {"voice": self.identity, "text": text, "seed": seed, "seconds": round(seconds, 3)}
+        return write_wav(path, audio, rate) | {"voice": self.identity, "text": text, "seed": seed, "seconds": round(seconds, 3)}
 
 
 class PiperVoice(Voice):
