@@ -392,12 +392,21 @@ def mix(stems: Mapping[str, np.ndarray], gains_db: Mapping[str, float] | None = 
 
 
 def _oversampled_peaks(signal: np.ndarray, oversample: int = 4) -> np.ndarray:
-    """Per input sample, the largest |value| of the 4x-oversampled signal around it (BS.1770 true peak)."""
-    from scipy.signal import resample_poly
+    """Per input sample, the largest |value| of the 4x-oversampled signal around it (BS.1770 true peak).
 
-    up = np.abs(resample_poly(np.asarray(signal, np.float64), oversample, 1))
-    n = len(signal)
-    return np.maximum(np.abs(signal[:n]), up[: n * oversample].reshape(n, oversample).max(axis=1))
+    A 12-taps-per-phase Kaiser-windowed sinc, as BS.1770-4 Annex 2's 48-tap interpolator; float32 to stay fast.
+    """
+    from scipy.signal import firwin, upfirdn
+
+    x = np.asarray(signal, np.float32)
+    n = len(x)
+    if n == 0:
+        return np.zeros(0, np.float32)
+    taps = 12 * oversample
+    h = (firwin(taps, 1.0 / oversample, window=("kaiser", 7.0)) * oversample).astype(np.float32)
+    # upfirdn gives (n - 1) * oversample + taps values: past the filter's delay at least n * oversample remain.
+    up = np.abs(upfirdn(h, x, up=oversample)[(taps - 1) // 2 :][: n * oversample])
+    return np.maximum(np.abs(x), up.reshape(n, oversample).max(axis=1))
 
 
 def true_peak_dbtp(signal: np.ndarray, rate: int, oversample: int = 4) -> float:
@@ -414,58 +423,81 @@ def integrated_lufs(signal: np.ndarray, rate: int) -> float:
     return float(pyloudnorm.Meter(rate).integrated_loudness(np.asarray(signal, np.float64)))
 
 
+def _limiter_gain(peaks: np.ndarray, rate: int, ceiling_dbtp: float, window_s: float) -> np.ndarray:
+    """Per-sample gain that keeps every true peak under the ceiling, smooth over ``window_s``."""
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    need = np.minimum(1.0, 10 ** (ceiling_dbtp / 20) / np.maximum(peaks, 1e-12))
+    if need.min() >= 1.0:
+        return np.ones(len(peaks))
+    w = max(1, round(window_s * rate))
+    # min over +-w then a mean over +-w/2: every sample within w/2 of a peak is averaged from gains <= that peak's need.
+    held = minimum_filter1d(need, size=2 * w + 1, mode="nearest")
+    return uniform_filter1d(held, size=w | 1, mode="nearest")
+
+
 def limit_true_peak(signal: np.ndarray, rate: int, ceiling_dbtp: float = CEILING_DBTP, *, window_s: float = 0.05) -> np.ndarray:
     """A look-ahead brick-wall limiter on true peaks: the 4x-oversampled peaks set the gain needed at each
     sample; a ``window_s`` minimum-hold then an average of half that length make the gain smooth (no
     distortion from fast gain changes) while never exceeding what any peak in reach needs."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
-    ceiling = 10 ** (ceiling_dbtp / 20)
-    peaks = _oversampled_peaks(signal)
-    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
-    if need.min() >= 1.0:
-        return np.asarray(signal, np.float32)
-    w = max(1, round(window_s * rate))
-    # min over +-w then a mean over +-w/2: every sample within w/2 of a peak is averaged from gains <= that peak's need.
-    held = minimum_filter1d(need, size=2 * w + 1, mode="nearest")
-    gain = uniform_filter1d(held, size=w | 1, mode="nearest")
+    gain = _limiter_gain(_oversampled_peaks(signal), rate, ceiling_dbtp, window_s)
     return (np.asarray(signal, np.float64) * gain).astype(np.float32)
 
 
 def normalize(
-    signal: np.ndarray, rate: int, target_lufs: float = TARGET_LUFS, ceiling_dbtp: float = CEILING_DBTP, *, tolerance_lu: float = 0.1
+    signal: np.ndarray,
+    rate: int,
+    target_lufs: float = TARGET_LUFS,
+    ceiling_dbtp: float = CEILING_DBTP,
+    *,
+    tolerance_lu: float = 0.1,
+    window_s: float = 0.05,
 ) -> tuple[np.ndarray, dict[str, float]]:
     """Deliver the mix at ``target_lufs`` integrated with true peaks at most ``ceiling_dbtp``.
 
     Gain to the target, then the true-peak limiter; limiting costs loudness, so the gain is raised and
     the limiter run again until within ``tolerance_lu`` (a few passes). Returns the mix and a report:
-    input and output loudness and peak, the gain applied and the limiter's deepest reduction.
+    ``input_lufs``, ``gain_db`` (before limiting), ``limiter_max_reduction_db`` (its deepest dip),
+    ``limited_s`` (time the limiter worked), ``passes``, ``integrated_lufs`` and ``true_peak_dbtp`` of the result, and
+    ``missed_lu`` (target minus result: a mix too peaky to reach the target without crushing it stops short).
     """
     before = integrated_lufs(signal, rate)
     if not math.isfinite(before):
         raise ValueError(f"cannot normalize: the mix is silent or shorter than 0.4 s (integrated loudness {before})")
     source = np.asarray(signal, np.float64)
-    gain_db = target_lufs - before
-    out, reduction_db = np.asarray(signal, np.float32), 0.0
-    for _ in range(8):
-        staged = (source * 10 ** (gain_db / 20)).astype(np.float32)
-        out = limit_true_peak(staged, rate, ceiling_dbtp - 0.05)
-        # A last static trim catches the limiter's residue between samples (a few hundredths of a dB at most).
-        peak = true_peak_dbtp(out, rate)
-        if peak > ceiling_dbtp - 0.02:
-            out = (out * 10 ** ((ceiling_dbtp - 0.02 - peak) / 20)).astype(np.float32)
-        reduction_db = rms_db(staged) - rms_db(out)
-        miss = target_lufs - integrated_lufs(out, rate)
+    peaks = _oversampled_peaks(source)  # true peaks scale with gain: oversample once, not once per pass
+    aim = ceiling_dbtp - 0.1  # the gain is smooth, not exact between samples, and meters differ: a tenth of a dB in hand
+    gain_db, tried, passes = target_lufs - before, [], 0
+    while passes < 8:
+        passes += 1
+        scale = 10 ** (gain_db / 20)
+        gain = _limiter_gain(peaks * scale, rate, aim, window_s)
+        out = (source * (scale * gain)).astype(np.float32)
+        loudness = integrated_lufs(out, rate)
+        tried.append((gain_db, loudness))
+        miss = target_lufs - loudness
         if abs(miss) <= tolerance_lu:
             break
-        gain_db += miss
-    result = measure(out, rate)
+        # Secant step: under heavy limiting 1 dB more gain buys less than 1 dB of loudness.
+        (g0, l0), (g1, l1) = tried[-2] if len(tried) > 1 else (gain_db - 1.0, loudness - 1.0), tried[-1]
+        slope = (l1 - l0) / (g1 - g0) if g1 != g0 else 1.0
+        if slope < 0.2 and len(tried) > 1:
+            break  # the limiter eats what gain gives: more would only crush the mix (reported as missed)
+        gain_db += float(np.clip(miss / min(1.0, max(slope, 0.2)), -6.0, 6.0))
+    peak = true_peak_dbtp(out, rate)
+    if peak > ceiling_dbtp - 0.02:  # the limiter's residue between samples, if any: a static trim of hundredths of a dB
+        out = (out * 10 ** ((ceiling_dbtp - 0.02 - peak) / 20)).astype(np.float32)
+        peak = true_peak_dbtp(out, rate)
+    result = {"integrated_lufs": round(integrated_lufs(out, rate), 2), "true_peak_dbtp": round(peak, 2)}
     report = {
         "input_lufs": round(before, 2),
         "gain_db": round(gain_db, 2),
-        "limiter_reduction_db": round(reduction_db, 2),
+        "limiter_max_reduction_db": round(-db(float(gain.min())), 2),
+        "limited_s": round(float(np.count_nonzero(gain < 0.999)) / rate, 3),
+        "passes": passes,
         "integrated_lufs": result["integrated_lufs"],
         "true_peak_dbtp": result["true_peak_dbtp"],
+        "missed_lu": round(target_lufs - result["integrated_lufs"], 2),  # > 1 means the mix is too peaky to reach the target
     }
     return out, report
 
