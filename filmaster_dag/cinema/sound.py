@@ -108,7 +108,7 @@ def fade(audio: np.ndarray, rate: int, fade_in_s: float = 0.0, fade_out_s: float
     return out
 
 
-def speech_bounds(audio: np.ndarray, rate: int, *, floor_db: float = -40.0, margin_s: float = 0.03) -> tuple[int, int]:
+def speech_bounds(audio: np.ndarray, rate: int, *, floor_db: float = -45.0, margin_s: float = 0.05) -> tuple[int, int]:
     """(first, last) sample of the spoken part: frames within ``floor_db`` of the loudest, widened by ``margin_s``.
 
     Silence outside these bounds may be trimmed; nothing inside them ever is.
