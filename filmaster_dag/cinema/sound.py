@@ -8,11 +8,13 @@ analysis); no Dagster. Signals are mono float32 arrays; times are seconds on the
   breath; a line slightly too long is time-stretched (at most ``max_stretch``, pitch kept); a line
   that still does not fit is *reported*, never cut: a word lost is worse than a held shot.
 - :func:`place_lines` lays fitted lines at shot level on a timeline: the dialogue stem.
-- :func:`duck` lowers a bed (music, ambience) under speech with a side-chain gain (attack, release,
+- :func:`compress_dialogue` evens out the dialogue stem (so the final limiter barely works);
+  :func:`duck` lowers a bed (music, ambience) under speech with a side-chain gain (attack, release,
   look-ahead); :func:`mix` sums stems; :func:`normalize` brings the mix to an integrated loudness
   (ITU-R BS.1770 via pyloudnorm) and a true-peak ceiling with a 4x-oversampled look-ahead limiter.
 - :func:`measure` gives the figures a delivery spec asks for; :func:`choose_score` ranks music files
-  for a scene's mood, tempo and energy, with reasons.
+  for a scene's mood, tempo and energy, with reasons; :func:`nudge_cuts` moves cuts onto its beats
+  where the picture has slack.
 """
 
 from __future__ import annotations
@@ -376,6 +378,25 @@ def duck(bed: np.ndarray, dialogue: np.ndarray, rate: int, **side_chain: float |
     side[: min(n, len(dialogue))] = dialogue[:n]
     gain = ducking_gain(side, rate, **side_chain)  # type: ignore[arg-type]
     return (np.asarray(bed, np.float32) * gain).astype(np.float32), gain
+
+
+def compress_dialogue(
+    dialogue: np.ndarray, rate: int, *, threshold_db: float = -24.0, ratio: float = 3.0, attack_ms: float = 5.0, release_ms: float = 120.0
+) -> np.ndarray:
+    """Even out a dialogue stem as a dialogue mixer does (pedalboard's compressor, level-matched afterwards):
+    loud syllables come down, so the final limiter has less to do and the words sit steadily over the bed."""
+    import pedalboard
+
+    x = np.asarray(dialogue, np.float32)
+    if not len(x) or not np.any(x):
+        return x.copy()
+    # Compress relative to the line's own level: threshold_db is below the stem's loudest 10 ms, not absolute.
+    hop = max(1, round(0.01 * rate))
+    n = max(1, len(x) // hop)
+    loudest = 10 * math.log10(float(np.mean(np.square(x[: n * hop].reshape(n, hop), dtype=np.float64), axis=1).max()) + 1e-12)
+    comp = pedalboard.Compressor(threshold_db=loudest + threshold_db, ratio=ratio, attack_ms=attack_ms, release_ms=release_ms)
+    out = comp(x, rate).reshape(-1).astype(np.float32)
+    return (out * 10 ** ((rms_db(x) - rms_db(out)) / 20)).astype(np.float32)  # same overall level: only the dynamics change
 
 
 def mix(stems: Mapping[str, np.ndarray], gains_db: Mapping[str, float] | None = None) -> np.ndarray:
