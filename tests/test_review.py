@@ -1,0 +1,284 @@
+"""The audience review: measured signals, the rules critic, validated actions and the fine cut."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import groupby
+
+import numpy as np
+import opentimelineio as otio
+import pandas as pd
+import pytest
+
+from filmaster_dag.cinema.brief import Audience
+from filmaster_dag.cinema.planning.models import PlannedShot, Provenance, ScenePlan, ShotPlan
+from filmaster_dag.cinema.review import (
+    CritiqueAnswer,
+    DropAction,
+    HoldAction,
+    RearrangeAction,
+    TrimAction,
+    apply_actions,
+    audience_signals,
+    critique,
+    describe_cut,
+    keyframe_similarity,
+    rules_critique,
+    validate_actions,
+)
+from filmaster_dag.cinema.timeline import cut_list, rough_cut
+from filmaster_dag.resources.llm import OpenAICompatibleModel
+
+from .llm_server import ScriptedServer, ok
+
+FPS = "24"
+AUDIENCE = Audience(who="children 6-10 watching with a parent", attention_span="medium", dislikes=["slow openings"])
+LONG_LINE = "I have been waiting here for you since the sun came up over the hill."  # 15 words: 6.5 s to say
+
+#: (shot_id, scene, scale, movement, frames, reference shot, dialogue)
+PLANTED = [
+    ("s01-01", "s01", "wide", "static", 288, "r1", []),  # a 12 s static, silent opening
+    ("s01-02", "s01", "medium", "pan_right", 96, "r2", []),
+    ("s01-03", "s01", "medium", "pan_right", 96, "r2", []),  # the same shot again
+    ("s02-01", "s02", "close_up", "static", 48, "r3", [("ANNA", LONG_LINE)]),  # 2 s for a 6.5 s line
+    ("s02-02", "s02", "wide", "push_in", 96, "r4", []),
+]
+CLEAN = [
+    ("s01-01", "s01", "wide", "static", 96, "r1", []),
+    ("s01-02", "s01", "medium", "pan_right", 96, "r2", []),
+    ("s01-03", "s01", "close_up", "static", 72, "r5", [("BEN", "Who is there?")]),
+    ("s02-01", "s02", "close_up", "static", 168, "r3", [("ANNA", LONG_LINE)]),
+    ("s02-02", "s02", "wide", "push_in", 96, "r4", []),
+]
+
+
+def _cut(shots) -> otio.schema.Timeline:
+    """A rough cut of ``shots`` (rows as in :data:`PLANTED`) at 24 fps, one scene per scene id."""
+    planned = [
+        PlannedShot.model_validate(
+            {
+                "shot_id": sid,
+                "scene_id": scene,
+                "order": order,
+                "prompt": f"shot {sid}",
+                "description": f"what {sid} shows",
+                "shot_scale": scale,
+                "camera_angle": "eye_level",
+                "movement": move,
+                "frames": frames,
+                "duration_s": float(frames / Fraction(FPS)),
+                "dialogue": [{"speaker": who, "text": text} for who, text in dialogue],
+                "reference_shot_id": ref,
+            }
+        )
+        for order, (sid, scene, scale, move, frames, ref, dialogue) in enumerate(shots)
+    ]
+    by_scene = [list(group) for _, group in groupby(planned, key=lambda s: s.scene_id)]
+    plan = ShotPlan(
+        production="review",
+        frame_rate=FPS,
+        width=64,
+        height=48,
+        target_duration_s=30.0,
+        scenes=[
+            ScenePlan(scene_id=g[0].scene_id, duration_s=sum(s.duration_s for s in g), shots=g, provenance=Provenance(by="rules"))
+            for g in by_scene
+        ],
+    )
+    # the generated clips are exactly their planned length (the rough cut reads no pixels)
+    manifest = pd.DataFrame([{"shot_id": s[0], "path": f"/clips/{s[0]}.mp4", "frames": s[4], "generator": "slate"} for s in shots])
+    return rough_cut(plan, manifest, "Review Test")
+
+
+def _kinds(signals) -> set[str]:
+    return {p["kind"] for p in signals["problems"]}
+
+
+def _problem(signals, kind):
+    return next(p for p in signals["problems"] if p["kind"] == kind)
+
+
+def test_clean_cut_has_no_problems():
+    signals = audience_signals(_cut(CLEAN), AUDIENCE)
+    assert signals["problems"] == []
+    assert signals["hook"]["shot_id"] == "s01-02" and signals["hook"]["at_s"] == 4.0
+    assert [p["mean_shot_s"] for p in signals["pacing"]] == [pytest.approx(11 / 3, abs=1e-3), 5.5]
+
+
+def test_planted_problems_are_measured():
+    signals = audience_signals(_cut(PLANTED), AUDIENCE)
+    assert _kinds(signals) == {"slow_hook", "near_duplicate", "line_too_long", "dead_air"}
+    hook = _problem(signals, "slow_hook")
+    assert hook["shots"] == ["s01-01"] and hook["at_s"] == 12.0 and hook["excess_frames"] == 288 - 120
+    assert _problem(signals, "near_duplicate")["shots"] == ["s01-02", "s01-03"]
+    line = _problem(signals, "line_too_long")
+    assert line["shots"] == ["s02-01"] and line["line_s"] == 6.5 and line["missing_frames"] == 108  # 6.5 * 24 - 48
+    assert _problem(signals, "dead_air")["seconds"] == 12.0
+
+
+def test_rules_fix_the_planted_problems():
+    tl = _cut(PLANTED)
+    signals = audience_signals(tl, AUDIENCE)
+    actions = rules_critique(signals, tl)
+    assert [type(a) for a in actions] == [TrimAction, DropAction, HoldAction]
+    trim_, drop_, hold_ = actions
+    assert (trim_.shot_id, trim_.head_frames, trim_.tail_frames) == ("s01-01", 168, 0)
+    assert drop_.shot_id == "s01-03"
+    assert (hold_.shot_id, hold_.extra_frames) == ("s02-01", 108)
+    assert all(a.reason for a in actions)
+
+    fine, report = apply_actions(tl, actions, AUDIENCE)
+    after = audience_signals(fine, AUDIENCE)
+    assert after["problems"] == []
+    assert after["hook"]["at_s"] == 5.0
+    assert [(r["shot_id"], r["kind"], r["duration"]) for r in cut_list(fine)] == [
+        ("s01-01", "shot", 120),
+        ("s01-02", "shot", 96),
+        ("s02-01", "shot", 48),
+        ("s02-01", "freeze", 108),
+        ("s02-02", "shot", 96),
+    ]
+    assert [r["applied"] for r in report] == [True, True, True]
+    assert report[0]["before"]["hook_s"] == 12.0 and report[0]["after"]["hook_s"] == 5.0
+    assert "s01-03 removed" in report[1]["change"]
+    assert report[2]["before"]["problems"] == {"line_too_long": 1} and report[2]["after"]["problems"] == {}
+    assert len(cut_list(tl)) == 5  # the rough cut itself is untouched
+
+
+def test_keyframes_decide_near_duplicates():
+    tl = _cut(PLANTED)
+    rng = np.random.default_rng(0)
+    pictures = {s[0]: rng.uniform(0, 255, (48, 64, 3)) for s in PLANTED}
+    pictures["s01-03"] = pictures["s01-02"] + rng.normal(0, 5, (48, 64, 3))  # the same frame, re-encoded
+    signals = audience_signals(tl, AUDIENCE, keyframe_of=pictures.get)
+    dup = _problem(signals, "near_duplicate")
+    assert dup["shots"] == ["s01-02", "s01-03"] and dup["similarity"] > 0.95
+    # same reference shot, different pictures: not a duplicate when the pictures say so
+    pictures["s01-03"] = rng.uniform(0, 255, (48, 64, 3))
+    assert "near_duplicate" not in _kinds(audience_signals(tl, AUDIENCE, keyframe_of=pictures.get))
+    assert keyframe_similarity(pictures["s01-02"], pictures["s01-02"]) == pytest.approx(1.0)
+
+
+def test_monotony_is_broken_by_rearranging_the_scene():
+    shots = [
+        ("s01-01", "s01", "medium", "pan_left", 96, "r1", []),
+        ("s01-02", "s01", "medium", "static", 96, "r2", []),
+        ("s01-03", "s01", "medium", "push_in", 96, "r3", []),
+        ("s01-04", "s01", "wide", "tilt_up", 96, "r4", []),
+    ]
+    tl = _cut(shots)
+    signals = audience_signals(tl, AUDIENCE)
+    mono = _problem(signals, "monotony")
+    assert mono["shots"] == ["s01-01", "s01-02", "s01-03"] and mono["attribute"] == "scale"
+    actions = rules_critique(signals, tl)
+    assert [type(a) for a in actions] == [RearrangeAction]
+    fine, _ = apply_actions(tl, actions, AUDIENCE)
+    assert "monotony" not in _kinds(audience_signals(fine, AUDIENCE))
+
+
+def test_validate_actions_refuses_with_reasons():
+    tl = _cut(PLANTED)
+    proposed = [
+        {"action": "speed", "shot_id": "s01-01", "factor": 3.0, "reason": "faster"},
+        {"action": "drop", "shot_id": "s09-09", "reason": "not there"},
+        {"action": "trim", "shot_id": "s02-01", "tail_frames": 500, "reason": "too much"},
+        {"action": "drop", "shot_id": "s02-01", "reason": "it speaks"},
+        {"action": "zoom", "shot_id": "s01-01", "reason": "no such edit"},
+        {"action": "drop", "shot_id": "s01-03", "reason": "a repeat"},
+        {"action": "hold", "shot_id": "s01-03", "extra_frames": 10, "reason": "already dropped above"},
+    ]
+    valid, rejected = validate_actions(proposed, tl)
+    assert [(type(a), a.shot_id) for a in valid] == [(DropAction, "s01-03")]
+    reasons = [r.reason for r in rejected]
+    assert len(reasons) == 6
+    assert "outside 0.5..2.0" in reasons[0]
+    assert "no shot 's09-09'" in reasons[1]
+    assert "leaves" in reasons[2] and "s02-01" in reasons[2]
+    assert "carries 1 line" in reasons[3]
+    assert "does not match" in reasons[4]
+    assert "no shot 's01-03'" in reasons[5]
+    assert validate_actions([{"action": "drop", "shot_id": "s01-01", "reason": "x"}], _cut(PLANTED[:1]))[1][0].reason.startswith(
+        "cannot drop"
+    )
+
+
+@dataclass
+class _Answer:
+    value: CritiqueAnswer | None
+    error: str | None = None
+    attempts: int = 1
+    seconds: float = 0.01
+
+
+class _FakeModel:
+    """A critic that always gives the same answer."""
+
+    available = True
+    identity = "fake-critic"
+
+    def __init__(self, answer: _Answer) -> None:
+        self.answer = answer
+        self.messages: list = []
+
+    def complete_json(self, messages, schema, *, temperature=0.2, seed=None):
+        self.messages.append(messages)
+        return self.answer
+
+
+def _answer(*actions: dict) -> CritiqueAnswer:
+    return CritiqueAnswer.model_validate({"description": "a meadow, then ...", "reasoning": "the opening drags", "actions": list(actions)})
+
+
+def test_model_critique_keeps_valid_actions_and_rejects_the_rest():
+    tl = _cut(PLANTED)
+    signals = audience_signals(tl, AUDIENCE)
+    model = _FakeModel(
+        _Answer(
+            _answer(
+                {"action": "speed", "shot_id": "s01-01", "factor": 5.0, "reason": "much faster"},
+                {"action": "trim", "shot_id": "s01-01", "head_frames": 100, "reason": "shorter opening"},
+            )
+        )
+    )
+    actions, prov = critique(tl, signals, AUDIENCE, model)
+    assert [(type(a), a.shot_id) for a in actions] == [(TrimAction, "s01-01")]
+    assert prov.by == "fake-critic" and prov.reasoning == "the opening drags"
+    assert len(prov.rejected) == 1 and "5.0 is outside" in prov.rejected[0].reason
+    prompt = model.messages[0][1]["content"]
+    assert "s01-01" in prompt and "slow_hook" in prompt and "children 6-10" in prompt
+    # the refused action is never applied
+    fine, report = apply_actions(tl, [prov.rejected[0].action], AUDIENCE)
+    assert cut_list(fine) == cut_list(tl) and report[0]["applied"] is False and "outside" in report[0]["refused"]
+
+
+def test_unusable_answers_fall_back_to_the_rules():
+    tl = _cut(PLANTED)
+    signals = audience_signals(tl, AUDIENCE)
+    rules = rules_critique(signals, tl)
+    actions, prov = critique(tl, signals, AUDIENCE, _FakeModel(_Answer(None, error="timed out after 30 s")))
+    assert actions == rules and prov.by == "rules" and prov.fallback_reason == "timed out after 30 s"
+    bad_only = _FakeModel(_Answer(_answer({"action": "drop", "shot_id": "nope", "reason": "x"})))
+    actions, prov = critique(tl, signals, AUDIENCE, bad_only)
+    assert actions == rules and prov.by == "rules" and "no shot 'nope'" in prov.fallback_reason
+    assert critique(tl, signals, AUDIENCE, None)[1].by == "rules"
+
+
+def test_critic_over_a_loopback_server_is_validated():
+    tl = _cut(PLANTED)
+    signals = audience_signals(tl, AUDIENCE)
+    answer = {
+        "description": "A wide static meadow for twelve seconds, then a pan twice.",
+        "reasoning": "Children lose interest before anything moves; the pan repeats.",
+        "actions": [
+            {"action": "drop", "shot_id": "s01-03", "reason": "the repeat"},
+            {"action": "hold", "shot_id": "s02-01", "extra_frames": 9999, "reason": "hold forever"},
+        ],
+    }
+    with ScriptedServer() as server:
+        server.script(ok(answer))
+        model = OpenAICompatibleModel(base_url=server.base_url, model="test-model", timeout_s=10.0, retries=0, backoff_s=0.0)
+        actions, prov = critique(tl, signals, AUDIENCE, model)
+    assert [(type(a), a.shot_id) for a in actions] == [(DropAction, "s01-03")]
+    assert prov.by.startswith("openai-compatible:test-model") and "10 s limit" in prov.rejected[0].reason
+    assert "s02-01" in describe_cut(tl) and LONG_LINE in describe_cut(tl)
