@@ -168,16 +168,13 @@ def _hook(unit: dict[str, Any]) -> str | None:
     return None
 
 
-def _line_seconds(unit: dict[str, Any]) -> float:
-    return round(sum(speaking_time_s(t) for t in unit["lines"]), 3)
-
-
 def audience_signals(
     tl: otio.schema.Timeline,
     audience: Audience | None = None,
     *,
     library_shot_s: float | None = None,
     keyframe_of: Callable[[str], np.ndarray | None] | None = None,
+    line_seconds: Callable[[str], float] = speaking_time_s,
 ) -> dict[str, Any]:
     """What the audience persona meets in the cut, measured.
 
@@ -186,7 +183,9 @@ def audience_signals(
     kind one of ``slow_hook``, ``slow_pacing``, ``rushed_pacing``, ``monotony``, ``near_duplicate``,
     ``line_too_long``, ``dead_air``. ``library_shot_s`` (the reference library's typical shot length
     for similar sequences) pulls the pacing target halfway toward it; ``keyframe_of(shot_id)`` gives a
-    shot's keyframe picture (H x W [x C] array) for the near-duplicate check.
+    shot's keyframe picture (H x W [x C] array) for the near-duplicate check; ``line_seconds`` is the
+    screen time a line needs (spoken by default; ``planning.script.line_seconds`` with the brief for a
+    silent film's title cards).
     """
     audience = audience or DEFAULT_AUDIENCE
     fps = timeline_rate(tl)
@@ -200,14 +199,14 @@ def audience_signals(
     # the hook
     first = next((u for u in units if _hook(u)), None)
     hook_frames = first["record_in"] if first else duration_frames(tl)
-    hook = {
+    hook: dict[str, Any] = {
         "shot_id": first["shot_id"] if first else None,
         "why": _hook(first) if first else "nothing moves, speaks or shows a face",
         "at_s": sec(hook_frames),
         "at_frames": hook_frames,
         "target_s": targets["hook_s"],
     }
-    if hook["at_s"] > targets["hook_s"]:
+    if hook_frames > targets["hook_s"] * fps:
         opening = [u["shot_id"] for u in units if u["record_in"] < hook_frames]
         problems.append(
             {
@@ -280,7 +279,7 @@ def audience_signals(
 
     # lines that do not fit their shots
     for u in units:
-        need = _line_seconds(u)
+        need = round(sum(line_seconds(t) for t in u["lines"]), 3)
         if need and need * fps > u["frames"] + 1e-6:
             missing = math.ceil(round(need * fps - u["frames"], 6))
             problems.append(
@@ -515,81 +514,94 @@ def _alternative_order(units: list[dict[str, Any]], scene: list[dict[str, Any]])
     return best[1] if best else None
 
 
+#: The order the rules take problems in: shots dropped first are not held, trimmed or reordered after.
+_RULE_ORDER = ("near_duplicate", "slow_hook", "line_too_long", "dead_air", "monotony")
+
+
+def _trim_heads(
+    units: dict[str, dict[str, Any]], shots: Sequence[str], excess: int, min_frames: int, cut: dict[str, int], reason: str
+) -> tuple[list[BaseModel], int]:
+    """Head trims of static shots, longest first, each kept at least ``min_frames``, until ``excess``
+    frames are gone; returns the actions and the excess left. ``cut`` counts what earlier actions took."""
+    actions: list[BaseModel] = []
+    for u in sorted((units[s] for s in shots if s in units), key=lambda u: -u["frames"]):
+        if excess <= 0:
+            break
+        if u["speed"] != 1.0 or u["held"] or u["movement"] != "static":
+            continue
+        take = min(excess, u["source_frames"] - cut.get(u["shot_id"], 0) - min_frames)
+        if take > 0:
+            actions.append(TrimAction(action="trim", shot_id=u["shot_id"], head_frames=take, reason=reason))
+            cut[u["shot_id"]] = cut.get(u["shot_id"], 0) + take
+            excess -= take
+    return actions, excess
+
+
 def rules_critique(signals: dict[str, Any], tl: otio.schema.Timeline) -> list[BaseModel]:
     """Deterministic edit actions for the measured problems:
 
+    - two near-identical shots back to back: drop the second (the first when only the second speaks);
     - a slow hook: trim the heads of the static opening shots (longest first, each kept at least
       :data:`MIN_SHOT_S`), then speed what is left (at most 2x) until the hook comes in time;
-    - two near-identical shots back to back: drop the second (the first when only the second speaks);
     - lines longer than their shot: hold the shot by the missing frames;
+    - dead air later in the film: trim the heads of its longest static shots down to the limit;
     - monotony: rearrange the scene when another order (lines kept in order) breaks the run, else nothing.
+
+    Slow or rushed pacing gets no action: it is a matter of the plan, reported for the critic and the notes.
     """
     fps = signals["fps"]
     units = {u["shot_id"]: u for u in _units(tl)}
-    ordered = list(units.values())
     actions: list[BaseModel] = []
     dropped: set[str] = set()
+    cut: dict[str, int] = {}
     min_frames = max(1, math.ceil(MIN_SHOT_S * fps))
-    for p in signals["problems"]:
-        if p["kind"] == "slow_hook":
-            excess = int(p["excess_frames"])
-            opening = sorted((units[s] for s in p["shots"] if s in units), key=lambda u: -u["frames"])
-            for u in opening:
-                if excess <= 0:
-                    break
-                cut = min(excess, u["source_frames"] - min_frames) if u["speed"] == 1.0 and not u["held"] else 0
-                if cut > 0:
-                    actions.append(
-                        TrimAction(
-                            action="trim",
-                            shot_id=u["shot_id"],
-                            head_frames=cut,
-                            reason=f"the opening holds {p['at_s']:.2f} s before anything happens; "
-                            f"cutting {cut} static frames brings the hook toward {p['target_s']:g} s",
-                        )
-                    )
-                    excess -= cut
-            for u in opening:
-                if excess <= 0:
-                    break
-                frames = u["frames"] - next((a.head_frames for a in actions if isinstance(a, TrimAction) and a.shot_id == u["shot_id"]), 0)
-                need = frames - excess
-                factor = min(MAX_SPEED, round(frames / max(need, 1), 3)) if need > 0 else MAX_SPEED
-                if factor > 1.0 and not u["held"]:
-                    actions.append(
-                        SpeedAction(
-                            action="speed",
-                            shot_id=u["shot_id"],
-                            factor=factor,
-                            reason=f"still {excess} frames too slow to the hook after trimming; play the static opening faster",
-                        )
-                    )
-                    excess -= frames - round(frames / factor)
-        elif p["kind"] == "near_duplicate":
+    problems = sorted(signals["problems"], key=lambda p: _RULE_ORDER.index(p["kind"]) if p["kind"] in _RULE_ORDER else len(_RULE_ORDER))
+    for p in problems:
+        if p["kind"] == "near_duplicate":
             first, second = p["shots"]
             victim = second if not units[second]["lines"] else first if not units[first]["lines"] else None
-            if victim and victim not in dropped:
+            if victim and not dropped & {first, second}:
                 dropped.add(victim)
                 actions.append(DropAction(action="drop", shot_id=victim, reason=f"{p['message']}; the repeat adds nothing"))
-        elif p["kind"] == "line_too_long" and p["shots"][0] not in dropped:
-            actions.append(
-                HoldAction(
-                    action="hold",
-                    shot_id=p["shots"][0],
-                    extra_frames=int(p["missing_frames"]),
-                    reason=f"{p['message']}; hold the shot so the line finishes on it",
-                )
+        elif p["kind"] == "slow_hook":
+            opening = [s for s in p["shots"] if s not in dropped]
+            gone = sum(units[s]["frames"] for s in p["shots"] if s in dropped)
+            reason = (
+                f"the opening holds {p['at_s']:.2f} s before anything happens; cutting static frames brings the hook "
+                f"within {p['target_s']:g} s"
             )
+            trims, excess = _trim_heads(units, opening, int(p["excess_frames"]) - gone, min_frames, cut, reason)
+            actions += trims
+            for sid in opening:
+                u = units[sid]
+                if excess <= 0:
+                    break
+                if u["held"] or u["speed"] != 1.0:
+                    continue
+                frames = u["frames"] - cut.get(sid, 0)
+                factor = min(MAX_SPEED, math.ceil(frames / max(frames - excess, 1) * 1000) / 1000)
+                if factor > 1.0:
+                    why = f"still {excess} frames too slow to the hook after trimming; play the static opening faster"
+                    actions.append(SpeedAction(action="speed", shot_id=sid, factor=factor, reason=why))
+                    excess -= frames - round(frames / factor)
+        elif p["kind"] == "line_too_long" and p["shots"][0] not in dropped:
+            why = f"{p['message']}; hold the shot so the line finishes on it"
+            actions.append(HoldAction(action="hold", shot_id=p["shots"][0], extra_frames=int(p["missing_frames"]), reason=why))
+        elif p["kind"] == "dead_air":
+            left = [s for s in p["shots"] if s not in dropped]
+            excess = sum(units[s]["frames"] - cut.get(s, 0) for s in left) - math.floor(p["limit_s"] * fps)
+            why = f"{p['message']}; tighten the static shots"
+            actions += _trim_heads(units, left, excess, min_frames, cut, why)[0]
         elif p["kind"] == "monotony":
             scene_id = units[p["shots"][0]]["scene_id"]
+            ordered = [u for u in units.values() if u["shot_id"] not in dropped]
             scene = [u for u in ordered if u["scene_id"] == scene_id]
             if any(isinstance(a, RearrangeAction) and set(a.order) == {u["shot_id"] for u in scene} for a in actions):
                 continue
             order = _alternative_order(ordered, scene)
             if order:
-                actions.append(
-                    RearrangeAction(action="rearrange", order=order, reason=f"{p['message']}; reorder scene {scene_id} to vary it")
-                )
+                why = f"{p['message']}; reorder scene {scene_id} to vary it"
+                actions.append(RearrangeAction(action="rearrange", order=order, reason=why))
     return actions
 
 
@@ -653,12 +665,11 @@ def critique(
     if answer is None:
         return validate_actions(rules, tl)[0], ReviewProvenance(**prov.model_dump())
     valid, rejected = validate_actions(answer.actions, tl)
-    extra = {"description": answer.description, "reasoning": answer.reasoning, "rejected": rejected}
+    said = ReviewProvenance(**prov.model_dump(), description=answer.description, reasoning=answer.reasoning, rejected=rejected)
     if not valid and rejected and rules:
         reason = f"every action the model proposed was refused ({rejected[0].reason})"
-        fallback = ReviewProvenance(by="rules", fallback_reason=reason, attempts=prov.attempts, seconds=prov.seconds, **extra)
-        return validate_actions(rules, tl)[0], fallback
-    return valid, ReviewProvenance(**prov.model_dump(), **extra)
+        return validate_actions(rules, tl)[0], said.model_copy(update={"by": "rules", "fallback_reason": reason})
+    return valid, said
 
 
 # -- the fine cut ---------------------------------------------------------------------------------------------
@@ -691,6 +702,7 @@ def apply_actions(
     *,
     library_shot_s: float | None = None,
     keyframe_of: Callable[[str], np.ndarray | None] | None = None,
+    line_seconds: Callable[[str], float] = speaking_time_s,
 ) -> tuple[otio.schema.Timeline, list[dict[str, Any]]]:
     """The fine cut: ``actions`` applied in order to a copy of ``tl``, each checked first (a refused one
     is reported with its reason and skipped). The report has one entry per action: ``action``,
@@ -698,7 +710,9 @@ def apply_actions(
     ``after`` signal summaries (:func:`signal_summary`)."""
 
     def summary(cut: otio.schema.Timeline) -> dict[str, Any]:
-        return signal_summary(audience_signals(cut, audience, library_shot_s=library_shot_s, keyframe_of=keyframe_of))
+        return signal_summary(
+            audience_signals(cut, audience, library_shot_s=library_shot_s, keyframe_of=keyframe_of, line_seconds=line_seconds)
+        )
 
     current = tl
     before = summary(current)
