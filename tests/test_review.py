@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from filmaster_dag.cinema.brief import Audience
-from filmaster_dag.cinema.planning.models import PlannedShot, Provenance, ScenePlan, ShotPlan, reading_time_s
+from filmaster_dag.cinema.planning.models import PlannedShot, Provenance, ScenePlan, SceneReferences, ShotPlan, reading_time_s
 from filmaster_dag.cinema.review import (
     CritiqueAnswer,
     DropAction,
@@ -24,6 +24,7 @@ from filmaster_dag.cinema.review import (
     critique,
     describe_cut,
     keyframe_similarity,
+    library_shot_seconds,
     rules_critique,
     validate_actions,
 )
@@ -338,3 +339,43 @@ def test_dead_air_later_in_the_film_is_tightened_and_title_cards_take_reading_ti
         _cut([*shots[:3], ("s01-04", "s01", "wide", "push_in", 24, "r4", [("ANNA", "Look.")])]), AUDIENCE, line_seconds=reading_time_s
     )
     assert _problem(cards, "line_too_long")["missing_frames"] == 24
+
+
+def _reference(seconds: list[float], rank: int) -> dict:
+    shots = [
+        {"shot_id": f"f-{rank}-{i}", "film": "f", "start_s": 0.0, "end_s": d, "duration_s": d, "frame_rate": 24.0, "usable_start_s": 0.0}
+        | {"usable_end_s": d, "shot_scale": "medium", "movement": "static"}
+        for i, d in enumerate(seconds)
+    ]
+    return {"rank": rank, "sequence_id": f"q{rank}", "film": "f", "score": 1.0, "text_score": 0.5, "attribute_score": 0.5} | {
+        "reasons": [],
+        "camera_chain": "",
+        "shots": shots,
+    }
+
+
+def test_pacing_follows_the_library_rhythm_of_each_scene():
+    refs = SceneReferences.model_validate(
+        {
+            "production": "review",
+            "k": 2,
+            "table_versions": {"shots": 1, "sequences": 1},
+            "text_search": "full-text",
+            "scenes": [
+                {
+                    "scene_id": "s01",
+                    "query_text": "a",
+                    "targets": {},
+                    "matches": [_reference([9.0, 9.0], 2), _reference([4.0, 3.0, 5.0], 1)],
+                },
+                {"scene_id": "s02", "query_text": "b", "targets": {}, "matches": [_reference([1.0, 1.5, 2.0], 1)]},
+            ],
+        }
+    )
+    library = library_shot_seconds(refs)
+    assert library == {"s01": 4.0, "s02": 1.5}  # the best match's median shot, not the second's
+    signals = audience_signals(_cut(CLEAN), AUDIENCE, library_shot_s=library)
+    slow = _problem(signals, "slow_pacing")
+    # s02 cuts at 5.5 s a shot; the target is halfway between the audience's 4 s and the library's 1.5 s
+    assert slow["scene_id"] == "s02" and slow["target_s"] == 2.75 and slow["mean_shot_s"] == 5.5
+    assert _kinds(signals) == {"slow_pacing"}

@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from ..llm.client import describe_validation_error
 from .brief import Audience
-from .planning.models import Provenance, speaking_time_s
+from .planning.models import Provenance, SceneReferences, speaking_time_s
 from .planning.script import JsonModel, ask_for_draft
 from .timeline import MAX_SPEED, MIN_SPEED, cut_list, drop, duration_frames, hold, rearrange, set_speed, shot_metadata, timeline_rate, trim
 
@@ -56,6 +56,7 @@ __all__ = [
     "critique",
     "describe_cut",
     "keyframe_similarity",
+    "library_shot_seconds",
     "rules_critique",
     "signal_summary",
     "validate_actions",
@@ -172,7 +173,7 @@ def audience_signals(
     tl: otio.schema.Timeline,
     audience: Audience | None = None,
     *,
-    library_shot_s: float | None = None,
+    library_shot_s: float | Mapping[str, float] | None = None,
     keyframe_of: Callable[[str], np.ndarray | None] | None = None,
     line_seconds: Callable[[str], float] = speaking_time_s,
 ) -> dict[str, Any]:
@@ -182,7 +183,8 @@ def audience_signals(
     "problems": [...]}``; every problem is ``{"kind", "shots", "message", ...measured values}`` with
     kind one of ``slow_hook``, ``slow_pacing``, ``rushed_pacing``, ``monotony``, ``near_duplicate``,
     ``line_too_long``, ``dead_air``. ``library_shot_s`` (the reference library's typical shot length
-    for similar sequences) pulls the pacing target halfway toward it; ``keyframe_of(shot_id)`` gives a
+    for similar sequences: one number, or per scene id as :func:`library_shot_seconds` gives) pulls a
+    scene's pacing target halfway toward it; ``keyframe_of(shot_id)`` gives a
     shot's keyframe picture (H x W [x C] array) for the near-duplicate check; ``line_seconds`` is the
     screen time a line needs (spoken by default; ``planning.script.line_seconds`` with the brief for a
     silent film's title cards).
@@ -221,13 +223,23 @@ def audience_signals(
         )
 
     # pacing per scene
-    shot_target = targets["shot_s"] if library_shot_s is None else round((targets["shot_s"] + float(library_shot_s)) / 2, 3)
     pacing = []
     for scene_id, group in itertools.groupby(units, key=lambda u: u["scene_id"]):
         scene = list(group)
+        library = library_shot_s.get(scene_id) if isinstance(library_shot_s, Mapping) else library_shot_s
+        shot_target = targets["shot_s"] if library is None else round((targets["shot_s"] + float(library)) / 2, 3)
         mean = sec(sum(u["frames"] for u in scene) / len(scene))
         ratio = round(mean / shot_target, 3)
-        pacing.append({"scene_id": scene_id, "shots": len(scene), "mean_shot_s": mean, "target_s": shot_target, "ratio": ratio})
+        pacing.append(
+            {
+                "scene_id": scene_id,
+                "shots": len(scene),
+                "mean_shot_s": mean,
+                "library_shot_s": library,
+                "target_s": shot_target,
+                "ratio": ratio,
+            }
+        )
         if ratio > PACING_TOLERANCE or ratio < 1 / PACING_TOLERANCE:
             kind = "slow_pacing" if ratio > 1 else "rushed_pacing"
             problems.append(
@@ -320,6 +332,17 @@ def audience_signals(
         "pacing": pacing,
         "problems": problems,
     }
+
+
+def library_shot_seconds(references: SceneReferences) -> dict[str, float]:
+    """Per scene, the median shot length (seconds) of its best-matched reference sequence: the rhythm
+    the library cut similar material to (scenes without a match are left out)."""
+    out = {}
+    for scene in references.scenes:
+        if scene.matches:
+            best = min(scene.matches, key=lambda m: m.rank)
+            out[scene.scene_id] = round(float(np.median([shot.duration_s for shot in best.shots])), 3)
+    return out
 
 
 def signal_summary(signals: dict[str, Any]) -> dict[str, Any]:
@@ -700,7 +723,7 @@ def apply_actions(
     actions: Iterable[Any],
     audience: Audience | None = None,
     *,
-    library_shot_s: float | None = None,
+    library_shot_s: float | Mapping[str, float] | None = None,
     keyframe_of: Callable[[str], np.ndarray | None] | None = None,
     line_seconds: Callable[[str], float] = speaking_time_s,
 ) -> tuple[otio.schema.Timeline, list[dict[str, Any]]]:
