@@ -406,7 +406,9 @@ class HoldAction(_Action):
     extra_frames: int = Field(description="frames added at the shot's end")
 
 
-EditAction = Annotated[RearrangeAction | TrimAction | SpeedAction | DropAction | HoldAction, Field(discriminator="action")]
+_AnyAction = RearrangeAction | TrimAction | SpeedAction | DropAction | HoldAction
+#: One edit, told apart by its ``action`` word.
+EditAction = Annotated[_AnyAction, Field(discriminator="action")]
 _ACTION = TypeAdapter(EditAction)
 
 
@@ -432,7 +434,9 @@ class CritiqueAnswer(BaseModel):
 
     description: str = Field(description="what the audience sees, shot by shot, in plain words (no judgement yet)")
     reasoning: str = Field(description="where this audience would lose interest or be confused, and why, citing the signals")
-    actions: list[EditAction] = Field(default_factory=list, description="edit actions in the order to apply them")
+    # a plain union (JSON schema anyOf, which grammar-constrained servers support more widely than oneOf);
+    # each member's ``action`` is a constant and extra keys are refused, so it parses unambiguously
+    actions: list[_AnyAction] = Field(default_factory=list, description="edit actions in the order to apply them")
 
 
 def _full_order(tl: otio.schema.Timeline, named: Sequence[str]) -> list[str]:
