@@ -379,3 +379,15 @@ def test_pacing_follows_the_library_rhythm_of_each_scene():
     # s02 cuts at 5.5 s a shot; the target is halfway between the audience's 4 s and the library's 1.5 s
     assert slow["scene_id"] == "s02" and slow["target_s"] == 2.75 and slow["mean_shot_s"] == 5.5
     assert _kinds(signals) == {"slow_pacing"}
+
+
+def test_a_character_on_screen_is_the_hook_even_in_a_static_silent_shot():
+    """The rough cut carries each shot's characters, so a static opening that shows one is not a slow hook."""
+    tl = _cut(PLANTED)
+    first = tl.tracks[0][0]
+    assert list(first.metadata["filmaster"]["characters"]) == []
+    first.metadata["filmaster"]["characters"] = ["Buck"]
+    signals = audience_signals(tl, AUDIENCE)
+    assert signals["hook"]["shot_id"] == "s01-01" and signals["hook"]["at_s"] == 0
+    assert "Buck" in signals["hook"]["why"]
+    assert "slow_hook" not in {p["kind"] for p in signals["problems"]}

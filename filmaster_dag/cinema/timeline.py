@@ -92,6 +92,7 @@ def _shot_meta(shot: PlannedShot, row: Mapping[str, Any], source_frames: int) ->
         "description": shot.description,
         "dialogue": [{"speaker": line.speaker, "text": line.text} for line in shot.dialogue],
         "narration": list(shot.narration),
+        "characters": list(shot.characters),
         "reference_shot_id": shot.reference_shot_id or "",
         "generator": str(row.get("generator", "") or ""),
         "source_frames": source_frames,
