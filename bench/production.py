@@ -35,7 +35,7 @@ import dagster as dg
 from tabulate import tabulate
 
 from filmaster_dag.assets.library import library_assets
-from filmaster_dag.assets.production import production_assets
+from filmaster_dag.assets.production import production_assets, source_paths
 from filmaster_dag.checks import production_checks
 from filmaster_dag.cinema.brief import brief_slug, load_brief
 from filmaster_dag.cinema.planning.retrieval import retrieve
@@ -74,9 +74,7 @@ def bench_brief(path: Path, resources: dict, instance: dg.DagsterInstance, repea
     brief = load_brief(path)
     production = brief_slug(path)
     index = resources["reference_index"].open()
-    sources = {
-        f: str(resources["store"].read_json("library", f, "film_source.json")["path"]) for f in index.filter(None, None)["film"].unique()
-    }
+    sources = source_paths(resources["store"])
     timings = []
     for _ in range(repeat):
         t0 = time.perf_counter()

@@ -5,7 +5,7 @@ import warnings
 import dagster as dg
 import pandas as pd
 
-from .cinema.brief import Brief
+from .assets.production import stored_brief
 from .cinema.media import probe
 from .cinema.planning import ShotPlan
 from .cinema.planning.shots import plan_problems
@@ -68,7 +68,7 @@ library_checks = [every_shot_has_keyframes, every_shot_is_measured, shot_duratio
 def shot_plan_fits_the_brief(shot_plan: ShotPlan, production_brief: dict) -> dg.AssetCheckResult:
     """The plan's durations add up to the target within one second, every scene has a shot, every
     line has a shot long enough to say it, lengths are whole frames, words are the vocabulary's."""
-    brief = Brief.model_validate(production_brief["brief"], context={"folder": production_brief["folder"]})
+    brief = stored_brief(production_brief)
     problems = plan_problems(shot_plan, brief)
     return dg.AssetCheckResult(
         passed=not problems,

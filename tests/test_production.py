@@ -19,16 +19,14 @@ from filmaster_dag.cinema.planning import ShotPlan
 from filmaster_dag.definitions import build_resources
 from filmaster_dag.resources.briefs import BriefInbox
 
-from .conftest import REPO
+from .conftest import EXAMPLE_BRIEFS
 from .library_fixture import ReferenceLibrary
-
-EXAMPLES = REPO / "examples" / "briefs"
 
 
 def _copy_brief(folder: Path, name: str, text: str | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
-    path.write_text(text if text is not None else (EXAMPLES / f"{name}.yaml").read_text())
+    path.write_text(text if text is not None else (EXAMPLE_BRIEFS / f"{name}.yaml").read_text())
     return path
 
 
@@ -73,7 +71,7 @@ def _bad_text(name: str, good: str) -> str:
 
 def test_bad_briefs_fail_their_own_partition_with_one_clear_line(tmp_path: Path):
     folder = tmp_path / "briefs"
-    good = (EXAMPLES / "dusk.yaml").read_text()
+    good = (EXAMPLE_BRIEFS / "dusk.yaml").read_text()
     _copy_brief(folder, "dusk")
     for name in BAD_BRIEFS:
         _copy_brief(folder, name, _bad_text(name, good))
@@ -86,6 +84,7 @@ def test_bad_briefs_fail_their_own_partition_with_one_clear_line(tmp_path: Path)
             line = _failure_line(result)
             assert "\n" not in line and line.startswith(f"production '{name}': "), line
             assert f"{name}.yaml" in line and expected in line and "fix:" in line, line
+            assert "unexpected error" not in line, line  # the brief's own line, not wrapped by an outer step
         ok = dg.materialize([production_brief], partition_key="dusk", instance=instance, resources=resources, raise_on_error=False)
         assert ok.success
     stored = json.loads((tmp_path / "data" / "productions" / "dusk" / "production_brief.json").read_text())
@@ -210,7 +209,7 @@ def test_a_diffusers_production_conditions_on_the_first_keyframe_and_regenerates
 
     model = build_tiny_ltx_i2v(tmp_path / "ltx-i2v")
     folder = tmp_path / "briefs"
-    text = (EXAMPLES / "dusk.yaml").read_text().replace("width: 854\n  height: 480", "width: 160\n  height: 96")
+    text = (EXAMPLE_BRIEFS / "dusk.yaml").read_text().replace("width: 854\n  height: 480", "width: 160\n  height: 96")
     path = _copy_brief(folder, "dusk-tiny", text.replace("target_duration_s: 40", "target_duration_s: 20"))
     generator = DiffusersGenerator(model=str(model), pipeline="ltx_i2v", steps=2, width=32, height=32, num_frames=9)
     resources = {**reference_library.resources, "briefs": BriefInbox(folder=str(folder)), "generator": generator}

@@ -10,7 +10,7 @@ file, the problem and the fix (:func:`film_errors`).
 import base64
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dagster as dg
 import numpy as np
@@ -40,32 +40,42 @@ def _source_file(store: MediaStore, film: str) -> str:
         return ""
 
 
+def unexpected(err: BaseException, step: str) -> str:
+    """An error nobody foresaw, as the problem part of a one-line message: step, type, first line."""
+    detail = (str(err).strip().splitlines() or [""])[0][:300]
+    return f"unexpected error in {step} ({type(err).__name__}{': ' + detail if detail else ''})"
+
+
 def one_line(err: BaseException, film: str, step: str, file: str = "") -> str:
     """Any error of a film's step as the one-line message: film, file, problem, fix."""
     if isinstance(err, FilmError):
         return str(FilmError(err.path, err.problem, err.fix, film))
-    if isinstance(err, dg.Failure) and err.description and err.description.startswith("film '"):
-        return err.description.splitlines()[0]
-    detail = (str(err).strip().splitlines() or [""])[0][:300]
-    problem = f"unexpected error in {step} ({type(err).__name__}{': ' + detail if detail else ''})"
     fix = f"re-run with `filmaster ingest --verbose {film}` for the full trace (also in the run's log) and report it if it persists"
-    return str(FilmError(file or film, problem, fix, film))
+    return str(FilmError(file or film, unexpected(err, step), fix, film))
 
 
 @contextlib.contextmanager
-def film_errors(context: dg.AssetExecutionContext, store: MediaStore, file: str = "") -> Iterator[None]:
-    """Turn every exception of a film's step into that partition's one-line failure.
+def partition_failures(context: dg.AssetExecutionContext, describe: Callable[[Exception, str], str]) -> Iterator[None]:
+    """Turn every exception of a partition's step into that partition's one-line failure:
+    ``describe(error, step name)`` says it. A failure raised inside (already one line, e.g. from a
+    nested block that knew the file) passes through unchanged.
 
     The full trace stays in the run's log (and the raised chain); the Failure's description is
     the single line the CLI and the UI show.
     """
-    film = context.partition_key
     try:
         yield
+    except dg.Failure:
+        raise
     except Exception as err:
-        step = context.op_execution_context.op.name
-        line = one_line(err, film, step, file or _source_file(store, film))
+        line = describe(err, context.op_execution_context.op.name)
         raise dg.Failure(description=line, allow_retries=False) from err
+
+
+def film_errors(context: dg.AssetExecutionContext, store: MediaStore, file: str = "") -> contextlib.AbstractContextManager[None]:
+    """A film's step: every failure ends in the film's one line (film, file, problem, fix)."""
+    film = context.partition_key
+    return partition_failures(context, lambda err, step: one_line(err, film, step, file or _source_file(store, film)))
 
 
 def _md_table(df: pd.DataFrame, limit: int = 20) -> dg.MetadataValue:

@@ -14,7 +14,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
@@ -31,12 +31,12 @@ from ..cinema.slate import render_slate
 from ..partitions import productions
 from ..resources.briefs import BriefInbox
 from ..resources.embedder import ShotEmbedder
-from ..resources.generator import GeneratedClip, PictureSpec, ShotGenerator, ShotRequest, cache_key, shot_seed
+from ..resources.generator import PictureSpec, ShotGenerator, ShotRequest, cache_key, shot_seed
 from ..resources.generator.ripomatic import RipomaticGenerator
 from ..resources.index import ReferenceIndex
 from ..resources.llm import LanguageModel
 from ..resources.storage import MediaStore
-from .library import LIBRARY, _jpeg_md, _md_table
+from .library import LIBRARY, _jpeg_md, _md_table, _source_file, partition_failures, unexpected
 
 GROUP = "production"
 PRODUCTIONS = "productions"
@@ -55,24 +55,19 @@ def production_line(err: BaseException, production: str, step: str, file: str = 
         return str(err).splitlines()[0]
     if isinstance(err, ProductionError):
         return f"{where}: {err}"
-    detail = (str(err).strip().splitlines() or [""])[0][:300]
     return (
-        f"{where}: unexpected error in {step} ({type(err).__name__}{': ' + detail if detail else ''}); "
+        f"{where}: {unexpected(err, step)}; "
         f"re-run with `filmaster produce --verbose` for the full trace (also in the run's log) and report it if it persists"
     )
 
 
-@contextlib.contextmanager
-def production_errors(context: dg.AssetExecutionContext, file: str = "") -> Iterator[None]:
-    """Every exception of a production's step becomes that partition's one-line failure."""
-    try:
-        yield
-    except Exception as err:
-        step = context.op_execution_context.op.name
-        raise dg.Failure(description=production_line(err, context.partition_key, step, file), allow_retries=False) from err
+def production_errors(context: dg.AssetExecutionContext, file: str = "") -> contextlib.AbstractContextManager[None]:
+    """A production's step: every failure ends in the production's one line (production, brief file, problem, fix)."""
+    production = context.partition_key
+    return partition_failures(context, lambda err, step: production_line(err, production, step, file))
 
 
-def _brief(production_brief: dict) -> Brief:
+def stored_brief(production_brief: dict) -> Brief:
     """The stored brief, validated again (reference images resolve in the brief's folder)."""
     return Brief.model_validate(production_brief["brief"], context={"folder": production_brief["folder"]})
 
@@ -90,7 +85,7 @@ def production_brief(context: dg.AssetExecutionContext, briefs: BriefInbox) -> d
             digest = brief_digest(path)
             too_long = timing_problem(brief)
             if too_long:  # every plan of it would cut a line short: the brief, not the planner, must change
-                raise ProductionError(f"{path.name}: {too_long}")
+                raise ProductionError(f"production {production!r}: {path.name}: {too_long}")  # as a bad brief is said
     context.add_output_metadata(
         {
             "title": brief.title,
@@ -120,7 +115,7 @@ def script(context: dg.AssetExecutionContext, production_brief: dict, language_m
     production = context.partition_key
     report(production, "writing the script")
     with production_errors(context, production_brief["path"]):
-        brief = _brief(production_brief)
+        brief = stored_brief(production_brief)
         result = write_script(brief, production, language_model)
     writers = sorted({s.provenance.by for s in result.scenes})
     reasons = sorted({s.provenance.fallback_reason for s in result.scenes if s.provenance.fallback_reason})
@@ -150,13 +145,9 @@ class RetrievalConfig(dg.Config):
     table_versions: dict[str, int] = {}
 
 
-def _source_paths(store: MediaStore) -> dict[str, str]:
-    """Film -> its source file, as each film's ``film_source`` recorded it."""
-    paths: dict[str, str] = {}
-    for entry in store.list(LIBRARY):
-        film = Path(entry).name
-        if store.exists(LIBRARY, film, "film_source.json"):
-            paths[film] = str(store.read_json(LIBRARY, film, "film_source.json").get("path", ""))
+def source_paths(store: MediaStore) -> dict[str, str]:
+    """Film -> its source file, as each film's ``film_source`` recorded it (films that never got that far left out)."""
+    paths = {film: _source_file(store, film) for film in store.list(LIBRARY)}
     return {film: path for film, path in paths.items() if path}
 
 
@@ -193,7 +184,7 @@ def scene_references(
     production = context.partition_key
     report(production, "retrieving references")
     with production_errors(context, production_brief["path"]):
-        brief = _brief(production_brief)
+        brief = stored_brief(production_brief)
         embed_text = (lambda text: embedder.embed_texts([text])[0]) if embedder.available else None
         found = retrieve(
             script,
@@ -201,7 +192,7 @@ def scene_references(
             reference_index.open(),
             k=config.k,
             embed_text=embed_text,
-            source_paths=_source_paths(store),
+            source_paths=source_paths(store),
             versions=config.table_versions or None,
         )
         sheets: dict[str, dg.MetadataValue] = {}
@@ -247,7 +238,7 @@ def shot_plan(
     production = context.partition_key
     report(production, "planning shots")
     with production_errors(context, production_brief["path"]):
-        brief = _brief(production_brief)
+        brief = stored_brief(production_brief)
         plan = plan_shots(script, scene_references, brief, language_model)
         problems = plan_problems(plan, brief)
         if problems:
@@ -305,11 +296,6 @@ def _conditioning_image(brief: Brief, shot, references: SceneReferences, first_k
     return None
 
 
-def _make_clip(generator: ShotGenerator, request: ShotRequest, folder: str) -> GeneratedClip:
-    path = os.path.join(folder, f"{request.shot.shot_id}.mp4")
-    return generator.generate(request, path)
-
-
 @dg.asset(partitions_def=productions, group_name=GROUP, kinds={"pytorch", "pyav"})
 def generated_shots(
     context: dg.AssetExecutionContext,
@@ -330,7 +316,7 @@ def generated_shots(
     rows: list[dict] = []
     shots = shot_plan.shots
     with production_errors(context, production_brief["path"]), tempfile.TemporaryDirectory(prefix="filmaster-shots-") as tmp:
-        brief = _brief(production_brief)
+        brief = stored_brief(production_brief)
         first_keyframes: dict[str, str] = {}  # character -> first frame of their first generated shot
         for n, shot in enumerate(shots):
             report(production, "generating shots", n, len(shots))
@@ -338,19 +324,19 @@ def generated_shots(
             request = ShotRequest(
                 shot=shot, spec=spec, seed=shot_seed(production, shot), style=brief.style.description, conditioning_image=image
             )
-            row = _generate_one(context, generator, fallback, request, config.attempts, production, store, tmp)
+            row, data = _generate_one(context, generator, fallback, request, config.attempts, production, store, tmp)
             rows.append(row)
             main = shot.characters[0].casefold() if shot.characters else None
             if main and main not in first_keyframes and row["generator"] != "slate":
                 clip = os.path.join(tmp, f"keyframe-source-{shot.shot_id}.mp4")
-                Path(clip).write_bytes(store.read_bytes(PRODUCTIONS, production, "clips", row["file"]))
+                Path(clip).write_bytes(data)
                 first_keyframes[main] = first_frame_jpeg(clip, os.path.join(tmp, f"{shot.shot_id}-first-frame.jpg"))
         report(production, "generating shots", len(shots), len(shots))
         manifest = pd.DataFrame(rows)
         keep = set(manifest["file"])
         for name in store.list(PRODUCTIONS, production, "clips"):
-            if Path(name).name not in keep:  # clips of earlier plans: the current manifest names every clip in use
-                store.remove(PRODUCTIONS, production, "clips", Path(name).name)
+            if name not in keep:  # clips of earlier plans: the current manifest names every clip in use
+                store.remove(PRODUCTIONS, production, "clips", name)
     fallbacks = manifest[manifest["fallback_reason"].astype(bool)]
     context.add_output_metadata(
         {
@@ -375,8 +361,9 @@ def _generate_one(
     production: str,
     store: MediaStore,
     tmp: str,
-) -> dict:
-    """One shot: from the cache, else the generator (retried), else the ripomatic, else a slate."""
+) -> tuple[dict, bytes]:
+    """One shot: from the cache, else the generator (retried), else the ripomatic, else a slate.
+    Returns its manifest row and the clip's bytes."""
     shot = request.shot
     failures: list[str] = []
     tries: list[tuple[ShotGenerator, int]] = [(generator, max(1, attempts))]
@@ -387,11 +374,11 @@ def _generate_one(
         name = f"{shot.shot_id}-{key[:16]}.mp4"
         if store.exists(PRODUCTIONS, production, "clips", name):
             data = store.read_bytes(PRODUCTIONS, production, "clips", name)
-            return _row(request, gen.identity, name, store, production, data, key, 0.0, True, 0, "; ".join(failures), {})
+            return _row(request, gen.identity, name, store, production, data, key, 0.0, True, 0, "; ".join(failures), {}), data
         for attempt in range(1, times + 1):
             t0 = time.perf_counter()
             try:
-                clip = _make_clip(gen, request, tmp)
+                clip = gen.generate(request, os.path.join(tmp, f"{shot.shot_id}.mp4"))
                 data = Path(clip.path).read_bytes()
             except Exception as err:
                 line = (str(err).strip().splitlines() or [type(err).__name__])[0][:240]
@@ -400,7 +387,8 @@ def _generate_one(
                 continue
             store.write_bytes(data, PRODUCTIONS, production, "clips", name)
             took = time.perf_counter() - t0
-            return _row(request, gen.identity, name, store, production, data, key, took, False, attempt, "; ".join(failures), clip.detail)
+            row = _row(request, gen.identity, name, store, production, data, key, took, False, attempt, "; ".join(failures), clip.detail)
+            return row, data
     # nothing could draw the shot: a slate keeps the cut's timing and says what is missing
     t0 = time.perf_counter()
     path = os.path.join(tmp, f"{shot.shot_id}-slate.mp4")
@@ -410,7 +398,7 @@ def _generate_one(
     key = hashlib.sha256(data).hexdigest()
     name = f"{shot.shot_id}-slate-{key[:12]}.mp4"
     store.write_bytes(data, PRODUCTIONS, production, "clips", name)
-    return _row(request, "slate", name, store, production, data, key, time.perf_counter() - t0, False, 0, "; ".join(failures), {})
+    return _row(request, "slate", name, store, production, data, key, time.perf_counter() - t0, False, 0, "; ".join(failures), {}), data
 
 
 def _row(
