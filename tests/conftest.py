@@ -6,10 +6,12 @@ from pathlib import Path
 import pytest
 
 from .library_fixture import reference_library  # noqa: F401  (the shared real library, built once per session)
+from .llm_server import server  # noqa: F401  (a scripted chat-completions server on loopback)
 
 REPO = Path(__file__).resolve().parents[1]
 MEDIA = Path(os.environ.get("FILMASTER_MEDIA", REPO.parent / "shared" / "media"))
 FILMS = MEDIA / "films"
+EXAMPLE_BRIEFS = REPO / "examples" / "briefs"
 
 BBB_60 = FILMS / "big_buck_bunny_0-60s.mp4"
 BBB_720_WEBM = FILMS / "big_buck_bunny_0-30s_720p.webm"

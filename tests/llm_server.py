@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+
 from filmaster_dag.llm import ChatClient
 
 TIMEOUT_S = 0.3  # the client's patience in the timeout tests; a "slow" reply takes longer than this
@@ -103,3 +105,10 @@ class ScriptedServer:
 
 def response_formats(server: ScriptedServer) -> list[str | None]:
     return [(r["body"].get("response_format") or {}).get("type") for r in server.requests]
+
+
+@pytest.fixture
+def server():
+    """A scripted chat-completions server on loopback for one test (shared through conftest)."""
+    with ScriptedServer() as s:
+        yield s

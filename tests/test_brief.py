@@ -25,7 +25,7 @@ from filmaster_dag.cinema.brief import (
     load_brief,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "briefs"
+from .conftest import EXAMPLE_BRIEFS
 
 GOOD = """\
 title: Two at the Gate
@@ -82,18 +82,18 @@ def fails(tmp_path: Path, text: str) -> BriefError:
 
 @pytest.mark.parametrize("name", ["meadow-morning", "silent-chase", "dusk"])
 def test_examples_load(name: str) -> None:
-    path = EXAMPLES / f"{name}.yaml"
+    path = EXAMPLE_BRIEFS / f"{name}.yaml"
     brief = load_brief(path)
     assert brief_slug(path) == name
     assert brief.title and (brief.logline or brief.synopsis)
-    assert brief.folder == EXAMPLES
+    assert brief.folder == EXAMPLE_BRIEFS
     for scene in brief.scenes:
         for line in scene.dialogue:
             assert brief.character(line.speaker).name == line.speaker
 
 
 def test_examples_cover_the_three_kinds_of_brief() -> None:
-    meadow, chase, dusk = (load_brief(EXAMPLES / f"{n}.yaml") for n in ("meadow-morning", "silent-chase", "dusk"))
+    meadow, chase, dusk = (load_brief(EXAMPLE_BRIEFS / f"{n}.yaml") for n in ("meadow-morning", "silent-chase", "dusk"))
     assert 40 <= meadow.target_duration_s <= 60 and len(meadow.scenes) >= 3
     assert not chase.scenes and chase.synopsis and chase.style.color == "black_and_white" and chase.style.narration == "title_cards"
     assert {s.time_of_day for s in dusk.scenes} == {"dusk"} and len(dusk.characters) == 2
@@ -103,7 +103,7 @@ def test_examples_cover_the_three_kinds_of_brief() -> None:
 
 
 def test_readme_documents_every_field() -> None:
-    readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    readme = (EXAMPLE_BRIEFS / "README.md").read_text(encoding="utf-8")
     models: list[type[BaseModel]] = [Brief, Audience, Style, Resolution, Character, Location, Scene, DialogueLine]
     missing = [f"{m.__name__}.{f}" for m in models for f in m.model_fields if f"`{f}`" not in readme]
     assert not missing, f"README.md does not document {missing}"

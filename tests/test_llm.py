@@ -21,7 +21,7 @@ from filmaster_dag.llm import ChatClient, JsonResult, ResponseMode, extract_json
 from filmaster_dag.llm import client as client_module
 from filmaster_dag.resources.llm import NO_MODEL, LanguageModel, OpenAICompatibleModel, RulesOnly, make_language_model
 
-from .llm_server import PATIENT_S, SLOW_S, TIMEOUT_S, Reply, ScriptedServer, ok, response_formats
+from .llm_server import PATIENT_S, SLOW_S, TIMEOUT_S, Reply, ok, response_formats
 
 
 class Scene(BaseModel):
@@ -40,12 +40,6 @@ MESSAGES = [
     {"role": "system", "content": "You are a screenwriter."},
     {"role": "user", "content": "Write one scene: a rabbit wakes in a meadow."},
 ]
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as s:
-        yield s
 
 
 # -- answers that work -------------------------------------------------------------------------

@@ -11,15 +11,13 @@ from filmaster_dag.cinema.slate import render_slate, slate_picture
 from filmaster_dag.resources.briefs import BriefInbox
 from filmaster_dag.sensors import brief_changes
 
-from .conftest import REPO
-
-EXAMPLES = REPO / "examples" / "briefs"
+from .conftest import EXAMPLE_BRIEFS
 
 
 def test_the_example_briefs_are_the_default_inbox():
     found = BriefInbox().scan()
     assert set(found) == {"meadow-morning", "silent-chase", "dusk"}
-    assert all(p.parent == EXAMPLES for p in found.values())
+    assert all(p.parent == EXAMPLE_BRIEFS for p in found.values())
 
 
 def test_scan_keys_briefs_by_file_and_skips_what_is_not_a_brief(tmp_path: Path):
@@ -62,7 +60,7 @@ def test_brief_changes_asks_for_new_and_changed_briefs_only(tmp_path: Path):
 def test_the_brief_sensor_adds_partitions_and_requests_runs_on_change(tmp_path: Path):
     from filmaster_dag.sensors import brief_inbox_sensor
 
-    (tmp_path / "dusk.yaml").write_text((EXAMPLES / "dusk.yaml").read_text())
+    (tmp_path / "dusk.yaml").write_text((EXAMPLE_BRIEFS / "dusk.yaml").read_text())
     with dg.instance_for_test() as instance:
         inbox = BriefInbox(folder=str(tmp_path))
         ctx = dg.build_sensor_context(instance=instance, resources={"briefs": inbox})
@@ -72,7 +70,7 @@ def test_the_brief_sensor_adds_partitions_and_requests_runs_on_change(tmp_path: 
         instance.add_dynamic_partitions("productions", ["dusk"])
         again = brief_inbox_sensor(dg.build_sensor_context(instance=instance, resources={"briefs": inbox}, cursor=first.cursor))
         assert not again.run_requests and "no new or changed briefs" in again.skip_reason.skip_message
-        (tmp_path / "dusk.yaml").write_text((EXAMPLES / "dusk.yaml").read_text().replace("The Last Ferry", "The Last Boat"))
+        (tmp_path / "dusk.yaml").write_text((EXAMPLE_BRIEFS / "dusk.yaml").read_text().replace("The Last Ferry", "The Last Boat"))
         changed = brief_inbox_sensor(dg.build_sensor_context(instance=instance, resources={"briefs": inbox}, cursor=first.cursor))
         assert [r.partition_key for r in changed.run_requests] == ["dusk"]
         assert changed.run_requests[0].run_key != first.run_requests[0].run_key

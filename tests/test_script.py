@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 
@@ -24,19 +23,12 @@ from filmaster_dag.cinema.planning.script import (
 )
 from filmaster_dag.resources.llm import OpenAICompatibleModel, RulesOnly
 
+from .conftest import EXAMPLE_BRIEFS
 from .llm_server import PATIENT_S, SLOW_S, TIMEOUT_S, Reply, ScriptedServer, ok
-
-BRIEFS = Path(__file__).resolve().parents[1] / "examples" / "briefs"
-
-
-@pytest.fixture
-def server():
-    with ScriptedServer() as s:
-        yield s
 
 
 def brief(name: str) -> Brief:
-    return load_brief(BRIEFS / f"{name}.yaml")
+    return load_brief(EXAMPLE_BRIEFS / f"{name}.yaml")
 
 
 def lines_need(scene, b: Brief) -> float:

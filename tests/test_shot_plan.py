@@ -8,7 +8,6 @@ import json
 import random
 from fractions import Fraction
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 
@@ -36,20 +35,14 @@ from filmaster_dag.cinema.planning.shots import (
 from filmaster_dag.cinema.vocabulary import CameraAngle, CameraMovement, ShotScale
 from filmaster_dag.resources.llm import OpenAICompatibleModel
 
+from .conftest import EXAMPLE_BRIEFS
 from .llm_server import PATIENT_S, SLOW_S, TIMEOUT_S, Reply, ScriptedServer, ok
 
-BRIEFS = Path(__file__).resolve().parents[1] / "examples" / "briefs"
 S, M = ShotScale, CameraMovement
 
 
-@pytest.fixture
-def server():
-    with ScriptedServer() as s:
-        yield s
-
-
 def brief(name: str) -> Brief:
-    return load_brief(BRIEFS / f"{name}.yaml")
+    return load_brief(EXAMPLE_BRIEFS / f"{name}.yaml")
 
 
 def ref_shot(film: str, n: int, start: float, length: float, scale: ShotScale, move: CameraMovement, faces: int = 0) -> ReferenceShot:
