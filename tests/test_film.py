@@ -1,0 +1,272 @@
+"""The final film: a rough cut of real Big Buck Bunny shots rendered frame-exact with its mix, read back."""
+
+from __future__ import annotations
+
+import io
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import opentimelineio as otio
+import pandas as pd
+import pytest
+from PIL import Image
+
+from filmaster_dag.cinema.film import burn_caption, expected_frame, poster_strip, probe_film, render_film, timeline_frames
+from filmaster_dag.cinema.planning.models import PlannedShot, Provenance, ScenePlan, ShotPlan
+from filmaster_dag.cinema.render import encode_video
+from filmaster_dag.cinema.timeline import duration_frames, hold, rough_cut, set_speed
+from filmaster_dag.cinema.vocabulary import CameraAngle, CameraMovement, ShotScale
+
+from .conftest import BBB_60
+
+W, H = 320, 180
+#: (shot_id, scene_id, first frame of Big Buck Bunny 0-60 s, frames): four shots with motion, from different cuts
+SHOTS = [("s01-01", "s01", 100, 24), ("s01-02", "s01", 600, 24), ("s02-01", "s02", 1150, 24), ("s02-02", "s02", 300, 24)]
+
+
+def _bbb(first: int, count: int) -> list[np.ndarray]:
+    with av.open(str(BBB_60)) as container:
+        out = []
+        for i, frame in enumerate(container.decode(video=0)):
+            if i >= first + count:
+                break
+            if i >= first:
+                out.append(frame.to_ndarray(format="rgb24", width=W, height=H))
+    return out
+
+
+def _decode(path: str | Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def _mad(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+def _plan(fps: str) -> ShotPlan:
+    rate = Fraction(fps)
+    scenes: dict[str, list[PlannedShot]] = {}
+    for order, (sid, scene, _, frames) in enumerate(SHOTS):
+        scenes.setdefault(scene, []).append(
+            PlannedShot(
+                shot_id=sid,
+                scene_id=scene,
+                order=order,
+                prompt=f"shot {sid}",
+                description=f"what {sid} shows",
+                shot_scale=ShotScale.MEDIUM,
+                camera_angle=CameraAngle.EYE_LEVEL,
+                movement=CameraMovement.STATIC,
+                frames=frames,
+                duration_s=float(frames / rate),
+            )
+        )
+    return ShotPlan(
+        production="film-test",
+        frame_rate=fps,
+        width=W,
+        height=H,
+        target_duration_s=4.0,
+        scenes=[
+            ScenePlan(scene_id=k, duration_s=sum(s.duration_s for s in v), shots=v, provenance=Provenance(by="rules"))
+            for k, v in scenes.items()
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def clips(media, tmp_path_factory) -> dict[str, Path]:
+    """Each shot's clip: a window of Big Buck Bunny re-encoded at the production's size, 24 fps."""
+    folder = tmp_path_factory.mktemp("film_clips")
+    return {sid: Path(encode_video(folder / f"{sid}.mp4", _bbb(first, n), rate=24)) for sid, _, first, n in SHOTS}
+
+
+def _cut(clips: dict[str, Path], fps: str = "24") -> otio.schema.Timeline:
+    manifest = pd.DataFrame([{"shot_id": sid, "path": str(clips[sid]), "frames": n, "generator": "bbb"} for sid, _, _, n in SHOTS])
+    return rough_cut(_plan(fps), manifest, "Film Test")
+
+
+def _tone(seconds: float, rate: int = 48000) -> np.ndarray:
+    t = np.arange(round(seconds * rate)) / rate
+    return (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize("fps", ["24", "24000/1001"])
+def test_film_has_the_cuts_frames_and_sound_of_its_length(clips, tmp_path, fps):
+    tl = _cut(clips, fps)
+    frames = duration_frames(tl)
+    assert frames == 96
+    seconds = float(frames / Fraction(fps))
+    # the mix is a little short: it is padded with silence to the picture's end
+    out = render_film(tl, tmp_path / "film.mp4", audio=_tone(seconds - 0.5))
+    assert out["frames"] == frames and out["frame_rate"] == fps and (out["width"], out["height"]) == (W, H)
+    assert out["duration_s"] == pytest.approx(seconds, abs=1e-9)
+    assert out["video_codec"] == "libx264" and out["audio_codec"] == "aac" and out["bytes"] == Path(out["path"]).stat().st_size
+    probe = probe_film(out["path"])
+    assert probe["video_frames"] == frames and probe["frame_rate"] == fps
+    assert (probe["width"], probe["height"], probe["video_codec"], probe["audio_codec"]) == (W, H, "h264", "aac")
+    assert (probe["audio_rate"], probe["audio_channels"]) == (48000, 2)
+    frame_s = float(1 / Fraction(fps))
+    assert probe["video_s"] == pytest.approx(seconds, abs=1e-9)
+    assert abs(probe["audio_s"] - probe["video_s"]) <= frame_s
+
+    film = _decode(out["path"])
+    assert len(film) == frames
+    for i in (0, 11, 23, 24, 47, 60, 72, 95):
+        want = expected_frame(tl, i)
+        wrong = expected_frame(tl, (i + 12) % frames)  # half a second away, or another shot
+        right_d, wrong_d = _mad(film[i], want), _mad(film[i], wrong)
+        assert right_d < 4.0, (i, right_d)
+        assert wrong_d > right_d + 4.0, (i, right_d, wrong_d)
+
+    # the sound: the tone, then silence in the padding
+    with av.open(out["path"]) as container:
+        sound = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+    assert sound.shape[0] == 2 and np.allclose(sound[0], sound[1], atol=0.01)  # AAC codes the pair jointly
+    assert np.abs(sound[:, 48000 : 2 * 48000]).max() > 0.2
+    assert np.abs(sound[:, round((seconds - 0.3) * 48000) :]).max() < 0.01
+
+
+def test_timeline_frames_are_the_expected_frames(clips):
+    tl = _cut(clips)
+    pictures = list(timeline_frames(tl))
+    assert len(pictures) == duration_frames(tl) and pictures[0].shape == (H, W, 3) and pictures[0].dtype == np.uint8
+    for i in (0, 30, 95):
+        assert np.array_equal(pictures[i], expected_frame(tl, i))
+    # record frame 30 is the second shot's frame 6, decoded straight from its file
+    assert np.array_equal(pictures[30], _decode(clips["s01-02"])[6])
+    with pytest.raises(ValueError, match=r"record frame 96 is outside the cut \(0..95\)"):
+        expected_frame(tl, 96)
+
+
+def test_speed_change_and_freeze_show_the_right_source_frames(clips, tmp_path):
+    tl = hold(set_speed(set_speed(_cut(clips), "s01-02", 2.0), "s02-01", 0.5), "s01-02", 6)
+    # s01-01 24 | s01-02 at 2x: 12 | its freeze: 6 | s02-01 at 0.5x: 48 | s02-02 24
+    assert duration_frames(tl) == 24 + 12 + 6 + 48 + 24
+    fast, slow = _decode(clips["s01-02"]), _decode(clips["s02-01"])
+    shown = {24 + i: fast[2 * i] for i in range(12)}  # record i shows source floor(i * 24 / 12)
+    shown |= {36 + i: fast[22] for i in range(6)}  # the freeze holds the last frame shown (22), not 23
+    shown |= {42 + i: slow[i // 2] for i in range(48)}
+    pictures = list(timeline_frames(tl))
+    for rec, want in shown.items():
+        assert np.array_equal(pictures[rec], want), rec
+    assert not np.array_equal(pictures[30], fast[6])  # the naive one-for-one frame is another picture
+
+    out = render_film(tl, tmp_path / "speed.mp4")
+    film = _decode(out["path"])
+    assert len(film) == 114 == probe_film(out["path"])["video_frames"]
+    for rec in (25, 31, 35, 36, 41, 43, 70, 89):
+        assert _mad(film[rec], shown[rec]) < 4.0, rec
+    naive = {31: fast[7], 35: fast[11], 60: slow[18]}
+    for rec, wrong in naive.items():
+        assert _mad(film[rec], wrong) > _mad(film[rec], shown[rec]) + 3.0, rec
+
+
+def test_a_gap_is_black(clips):
+    tl = _cut(clips)
+    track = tl.video_tracks()[0]
+    track.insert(1, otio.schema.Gap(source_range=otio.opentime.TimeRange(duration=otio.opentime.RationalTime(5, 24))))
+    assert duration_frames(tl) == 101
+    pictures = list(timeline_frames(tl))
+    assert len(pictures) == 101
+    assert all(pictures[i].max() <= 2 for i in range(24, 29))
+    assert pictures[23].mean() > 30 and np.array_equal(pictures[29], expected_frame(tl, 29))
+
+
+def test_a_missing_or_corrupt_clip_names_the_shot_and_file(clips, tmp_path):
+    tl = _cut(clips)
+    clip = tl.video_tracks()[0][2]
+    missing = tmp_path / "gone" / "s02-01.mp4"
+    clip.media_reference.target_url = missing.as_uri()
+    with pytest.raises(ValueError, match=rf"shot 's02-01'.*{missing}.*missing"):
+        list(timeline_frames(tl))
+    with pytest.raises(ValueError, match=rf"shot 's02-01'.*{missing}.*missing"):
+        render_film(tl, tmp_path / "film.mp4")
+    assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob(".*partial"))
+
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"not a film at all" * 100)
+    clip.media_reference.target_url = corrupt.as_uri()
+    with pytest.raises(ValueError, match=rf"shot 's02-01'.*{corrupt}.*cannot be read"):
+        render_film(tl, tmp_path / "film.mp4")
+
+    # a clip shorter than the cut says
+    clip.media_reference.target_url = clips["s02-01"].as_uri()
+    short = tmp_path / "short.mp4"
+    encode_video(short, _bbb(1150, 10), rate=24)
+    clip.media_reference.target_url = short.as_uri()
+    with pytest.raises(ValueError, match=rf"shot 's02-01'.*{short} has 10 frames, the cut needs frame 10"):
+        list(timeline_frames(tl))
+
+
+def test_prores_option_writes_a_decodable_mov(clips, tmp_path):
+    tl = _cut(clips)
+    out = render_film(tl, tmp_path / "film.mov", codec="prores", audio=_tone(4.0))
+    assert (out["video_codec"], out["audio_codec"]) == ("prores_ks", "pcm_s16le")
+    probe = probe_film(out["path"])
+    assert probe["video_codec"] == "prores" and probe["audio_codec"] == "pcm_s16le" and probe["video_frames"] == 96
+    assert abs(probe["audio_s"] - probe["video_s"]) <= 1 / 24
+    film = _decode(out["path"])
+    for i in (0, 50, 95):
+        assert _mad(film[i], expected_frame(tl, i)) < 3.0  # 4:2:0 clips through 4:2:2 10-bit and back
+    with pytest.raises(ValueError, match="codec 'vp9' is not one of h264, prores"):
+        render_film(tl, tmp_path / "film.webm", codec="vp9")  # type: ignore[arg-type]
+
+
+def test_burned_caption_changes_the_lower_third_only():
+    picture = _bbb(600, 1)[0]
+    text = "Meanwhile, far from the meadow, a very large rabbit wakes up and is not at all pleased about it."
+    titled = burn_caption(picture, text)
+    third = -(-2 * H // 3)
+    assert np.array_equal(titled[:third], picture[:third])
+    assert _mad(titled[third:], picture[third:]) > 20
+    # white text on the band: some pixels bright, the band darker than the picture on average
+    assert titled[third:].max() >= 250 and titled[third:].mean() < picture[third:].mean()
+
+
+def test_rendered_captions_change_the_lower_third_only(clips, tmp_path):
+    tl = _cut(clips)
+    plain = _decode(render_film(tl, tmp_path / "plain.mp4")["path"])
+    titled = _decode(render_film(tl, tmp_path / "titled.mp4", captions=[(10, 40, "THE NEXT MORNING")])["path"])
+    third = -(-2 * H // 3)
+    for i in (10, 25, 39):
+        # above the band only the encoder's choices differ (a different picture steers x264's decisions)
+        above = _mad(titled[i][: third - 8], plain[i][: third - 8])
+        assert above < 3.0, i
+        assert _mad(titled[i][third:], plain[i][third:]) > above + 15, i
+    for i in (5, 45, 80):
+        assert _mad(titled[i], plain[i]) < 3.0, i
+
+
+def test_rendering_twice_gives_identical_bytes(clips, tmp_path):
+    tl = hold(set_speed(_cut(clips), "s01-02", 1.5), "s02-02", 4)
+    a = render_film(tl, tmp_path / "a.mp4", audio=_tone(3.0), captions=[(0, 12, "Once")])
+    b = render_film(tl, tmp_path / "b.mp4", audio=_tone(3.0), captions=[(0, 12, "Once")])
+    assert a["sha256"] == b["sha256"] and Path(a["path"]).read_bytes() == Path(b["path"]).read_bytes()
+    c = render_film(tl, tmp_path / "c.mp4", audio=_tone(3.0), captions=[(0, 12, "Twice")])
+    assert c["sha256"] != a["sha256"]
+
+
+def test_silence_when_there_is_no_mix(clips, tmp_path):
+    out = render_film(_cut(clips), tmp_path / "silent.mp4")
+    probe = probe_film(out["path"])
+    assert probe["audio_codec"] == "aac" and abs(probe["audio_s"] - probe["video_s"]) <= 1 / 24
+    with av.open(out["path"]) as container:
+        sound = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+    assert sound.size and np.abs(sound).max() < 1e-4
+
+
+def test_poster_strip_is_a_jpeg_of_evenly_spaced_frames(clips, tmp_path):
+    out = render_film(_cut(clips), tmp_path / "film.mp4")
+    strip = Image.open(io.BytesIO(poster_strip(out["path"], n=4, thumb_width=80)))
+    assert strip.format == "JPEG" and strip.size == (4 * 80, 44)
+    thumbs = np.asarray(strip.convert("RGB")).astype(np.int16)
+    # frames 12, 36, 60, 84: one from each shot, so neighbouring thumbnails differ
+    for k in range(3):
+        assert np.abs(thumbs[:, k * 80 : (k + 1) * 80] - thumbs[:, (k + 1) * 80 : (k + 2) * 80]).mean() > 10
+    film = _decode(out["path"])
+    first = np.asarray(Image.fromarray(film[12]).resize((80, 44)), dtype=np.int16)
+    assert np.abs(thumbs[:, :80] - first).mean() < 12
