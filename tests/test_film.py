@@ -26,14 +26,23 @@ W, H = 320, 180
 SHOTS = [("s01-01", "s01", 100, 24), ("s01-02", "s01", 600, 24), ("s02-01", "s02", 1150, 24), ("s02-02", "s02", 300, 24)]
 
 
-def _bbb(first: int, count: int) -> list[np.ndarray]:
+def _bbb(first: int, count: int, width: int = W, height: int = H) -> list[np.ndarray]:
+    return _bbb_windows([(first, count)], width, height)[0]
+
+
+def _bbb_windows(windows: list[tuple[int, int]], width: int, height: int) -> list[list[np.ndarray]]:
+    """Windows ``(first frame, frames)`` of Big Buck Bunny 0-60 s at ``width`` x ``height``, decoded in one pass."""
+    out: list[list[np.ndarray]] = [[] for _ in windows]
+    end = max(first + n for first, n in windows)
     with av.open(str(BBB_60)) as container:
-        out = []
         for i, frame in enumerate(container.decode(video=0)):
-            if i >= first + count:
+            if i >= end:
                 break
-            if i >= first:
-                out.append(frame.to_ndarray(format="rgb24", width=W, height=H))
+            picture = None
+            for k, (first, n) in enumerate(windows):
+                if first <= i < first + n:
+                    picture = picture if picture is not None else frame.to_ndarray(format="rgb24", width=width, height=height)
+                    out[k].append(picture)
     return out
 
 
@@ -270,3 +279,53 @@ def test_poster_strip_is_a_jpeg_of_evenly_spaced_frames(clips, tmp_path):
     film = _decode(out["path"])
     first = np.asarray(Image.fromarray(film[12]).resize((80, 44)), dtype=np.int16)
     assert np.abs(thumbs[:, :80] - first).mean() < 12
+
+
+@pytest.mark.slow
+def test_a_thirty_second_film_at_full_size_keeps_picture_and_sound_together(media, tmp_path):
+    """The production's real size and an NTSC rate: 12 shots of 2.5 s (30 s), with a speed change and a hold."""
+    fps, width, height = "24000/1001", 640, 360
+    windows = [
+        (100, 60),
+        (600, 60),
+        (1150, 60),
+        (300, 60),
+        (820, 60),
+        (900, 60),
+        (1000, 60),
+        (1260, 60),
+        (150, 60),
+        (650, 60),
+        (420, 60),
+        (700, 60),
+    ]
+    rate = Fraction(fps)
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    for k, ((_, n), pictures) in enumerate(zip(windows, _bbb_windows(windows, width, height), strict=True)):
+        path = Path(encode_video(tmp_path / f"shot{k:02d}.mp4", pictures, rate=rate))
+        span = otio.opentime.TimeRange(otio.opentime.RationalTime(0, float(rate)), otio.opentime.RationalTime(n, float(rate)))
+        track.append(
+            otio.schema.Clip(
+                name=f"s{k:02d}",
+                media_reference=otio.schema.ExternalReference(target_url=path.as_uri(), available_range=span),
+                source_range=span,
+                metadata={"filmaster": {"shot_id": f"s{k:02d}", "scene_id": "s1", "source_frames": n}},
+            )
+        )
+    tl = otio.schema.Timeline(name="thirty", global_start_time=otio.opentime.RationalTime(0, float(rate)))
+    tl.metadata["filmaster"] = {"frame_rate": fps, "width": width, "height": height}
+    tl.tracks.append(track)
+    tl = hold(set_speed(tl, "s03", 0.5), "s07", 24)
+    frames = duration_frames(tl)
+    assert frames == 12 * 60 + 60 + 24
+    seconds = float(frames / rate)
+    out = render_film(tl, tmp_path / "film.mp4", audio=_tone(seconds + 2.0))  # a long mix is trimmed
+    probe = probe_film(out["path"])
+    assert probe["video_frames"] == frames and probe["frame_rate"] == fps and (probe["width"], probe["height"]) == (width, height)
+    assert abs(probe["audio_s"] - seconds) <= float(1 / rate) and probe["video_s"] == pytest.approx(seconds, abs=1e-9)
+    with av.open(out["path"]) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            if i % 97 == 0 or i == frames - 1:
+                picture = frame.to_ndarray(format="rgb24")
+                right, wrong = _mad(picture, expected_frame(tl, i)), _mad(picture, expected_frame(tl, (i + 30) % frames))
+                assert right < 4.0 and wrong > right + 3.0, (i, right, wrong)

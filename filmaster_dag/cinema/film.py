@@ -118,6 +118,8 @@ def _spans(tl: otio.schema.Timeline) -> list[_Span]:
         if row["record_in"] > at:
             spans.append(_Span(at, row["record_in"] - at, "gap", None))
         record, source = row["duration"], row["source_out"] - row["source_in"]
+        if record < 1:  # an empty clip occupies no record time
+            continue
         offset = row["source_in"] - _media_start(clip, rate)
         path = _media_path(clip)
         if row["kind"] == "freeze":
