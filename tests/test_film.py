@@ -9,15 +9,12 @@ from pathlib import Path
 import av
 import numpy as np
 import opentimelineio as otio
-import pandas as pd
 import pytest
 from PIL import Image
 
 from filmaster_dag.cinema.film import burn_caption, expected_frame, poster_strip, probe_film, render_film, timeline_frames
-from filmaster_dag.cinema.planning.models import PlannedShot, Provenance, ScenePlan, ShotPlan
 from filmaster_dag.cinema.render import encode_video
-from filmaster_dag.cinema.timeline import duration_frames, hold, rough_cut, set_speed
-from filmaster_dag.cinema.vocabulary import CameraAngle, CameraMovement, ShotScale
+from filmaster_dag.cinema.timeline import duration_frames, hold, set_speed
 
 from .conftest import BBB_60
 
@@ -55,35 +52,25 @@ def _mad(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
 
 
-def _plan(fps: str) -> ShotPlan:
-    rate = Fraction(fps)
-    scenes: dict[str, list[PlannedShot]] = {}
-    for order, (sid, scene, _, frames) in enumerate(SHOTS):
-        scenes.setdefault(scene, []).append(
-            PlannedShot(
-                shot_id=sid,
-                scene_id=scene,
-                order=order,
-                prompt=f"shot {sid}",
-                description=f"what {sid} shows",
-                shot_scale=ShotScale.MEDIUM,
-                camera_angle=CameraAngle.EYE_LEVEL,
-                movement=CameraMovement.STATIC,
-                frames=frames,
-                duration_s=float(frames / rate),
+def _timeline(shots: list[tuple[str, Path, int]], fps: str, width: int = W, height: int = H) -> otio.schema.Timeline:
+    """A cut as the rough cut makes it (see timeline.rough_cut): one clip per ``(shot_id, clip file, frames)`` on V1,
+    whole frames at the exact rate, the production's rate and size in the timeline's metadata."""
+    rate = float(Fraction(fps))
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    for sid, path, frames in shots:
+        span = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(frames, rate))
+        track.append(
+            otio.schema.Clip(
+                name=sid,
+                media_reference=otio.schema.ExternalReference(target_url=path.as_uri(), available_range=span),
+                source_range=span,
+                metadata={"filmaster": {"shot_id": sid, "scene_id": sid[:3], "source_frames": frames}},
             )
         )
-    return ShotPlan(
-        production="film-test",
-        frame_rate=fps,
-        width=W,
-        height=H,
-        target_duration_s=4.0,
-        scenes=[
-            ScenePlan(scene_id=k, duration_s=sum(s.duration_s for s in v), shots=v, provenance=Provenance(by="rules"))
-            for k, v in scenes.items()
-        ],
-    )
+    tl = otio.schema.Timeline(name="Film Test", global_start_time=otio.opentime.RationalTime(0, rate))
+    tl.metadata["filmaster"] = {"production": "film-test", "frame_rate": fps, "width": width, "height": height}
+    tl.tracks.append(track)
+    return tl
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +81,7 @@ def clips(media, tmp_path_factory) -> dict[str, Path]:
 
 
 def _cut(clips: dict[str, Path], fps: str = "24") -> otio.schema.Timeline:
-    manifest = pd.DataFrame([{"shot_id": sid, "path": str(clips[sid]), "frames": n, "generator": "bbb"} for sid, _, _, n in SHOTS])
-    return rough_cut(_plan(fps), manifest, "Film Test")
+    return _timeline([(sid, clips[sid], n) for sid, _, _, n in SHOTS], fps)
 
 
 def _tone(seconds: float, rate: int = 48000) -> np.ndarray:
@@ -300,21 +286,9 @@ def test_a_thirty_second_film_at_full_size_keeps_picture_and_sound_together(medi
         (700, 60),
     ]
     rate = Fraction(fps)
-    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
-    for k, ((_, n), pictures) in enumerate(zip(windows, _bbb_windows(windows, width, height), strict=True)):
-        path = Path(encode_video(tmp_path / f"shot{k:02d}.mp4", pictures, rate=rate))
-        span = otio.opentime.TimeRange(otio.opentime.RationalTime(0, float(rate)), otio.opentime.RationalTime(n, float(rate)))
-        track.append(
-            otio.schema.Clip(
-                name=f"s{k:02d}",
-                media_reference=otio.schema.ExternalReference(target_url=path.as_uri(), available_range=span),
-                source_range=span,
-                metadata={"filmaster": {"shot_id": f"s{k:02d}", "scene_id": "s1", "source_frames": n}},
-            )
-        )
-    tl = otio.schema.Timeline(name="thirty", global_start_time=otio.opentime.RationalTime(0, float(rate)))
-    tl.metadata["filmaster"] = {"frame_rate": fps, "width": width, "height": height}
-    tl.tracks.append(track)
+    pictures = _bbb_windows(windows, width, height)
+    shots = [(f"s{k:02d}", Path(encode_video(tmp_path / f"shot{k:02d}.mp4", p, rate=rate)), len(p)) for k, p in enumerate(pictures)]
+    tl = _timeline(shots, fps, width, height)
     tl = hold(set_speed(tl, "s03", 0.5), "s07", 24)
     frames = duration_frames(tl)
     assert frames == 12 * 60 + 60 + 24
