@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from fractions import Fraction
@@ -10,15 +11,18 @@ from pathlib import Path
 import opentimelineio as otio
 import pandas as pd
 import pytest
+import soundfile as sf
 
 from filmaster_dag.cinema.brief import DialogueLine
 from filmaster_dag.cinema.planning.models import PlannedShot, Provenance, ScenePlan, ShotPlan, speaking_time_s
 from filmaster_dag.cinema.slate import render_slate
 from filmaster_dag.cinema.timeline import (
+    add_audio_track,
     cut_list,
     drop,
     duration_frames,
     hold,
+    move_cut,
     rearrange,
     rough_cut,
     scene_markers,
@@ -31,6 +35,10 @@ from filmaster_dag.cinema.timeline import (
     write_srt,
 )
 from filmaster_dag.cinema.vocabulary import CameraAngle, CameraMovement, ShotScale
+
+from .conftest import MEDIA
+
+SOUND = MEDIA / "sound"
 
 #: (shot_id, scene_id, planned frames, clip frames, dialogue, narration)
 SHOTS = [
@@ -353,11 +361,77 @@ def test_audio_tracks_do_not_break_the_exports(cut, tmp_path):
         )
     )
     tl.tracks.append(audio)
+    # and tracks laid by add_audio_track: real sound files, a gap, and two items that overlap
+    robin, whale = SOUND / "inspectorj-robin_whistle.ogg", SOUND / "nps-glacier_bay_humpback.ogg"
+    before = _snapshot(tl)
+    tl2 = add_audio_track(
+        tl,
+        "A3 effects",
+        [
+            {"path": whale, "start_frame": 0, "frames": 30, "source_start_frame": 24, "name": "whale", "metadata": {"level": "ambience"}},
+            {"path": robin, "start_frame": 5, "frames": 10, "name": "robin", "metadata": {"level": "event"}},
+            {"path": robin, "start_frame": 33, "frames": 8, "name": "robin again"},
+        ],
+    )
+    assert _snapshot(tl) == before
+    tl = tl2
+    names = [t.name for t in tl.audio_tracks()]
+    assert names == ["A1", "A3 effects", "A3 effects 2"]
+    lane1, lane2 = tl.audio_tracks()[1:]
+    assert [(type(i).__name__, i.name, round(i.duration().value_rescaled_to(rate))) for i in lane1] == [
+        ("Clip", "whale", 30),
+        ("Gap", "", 3),
+        ("Clip", "robin again", 8),
+    ]
+    assert [(type(i).__name__, round(i.duration().value_rescaled_to(rate))) for i in lane2] == [("Gap", 5), ("Clip", 10)]
+    whale_clip = lane1[0]
+    assert whale_clip.media_reference.target_url == whale.resolve().as_uri()
+    assert whale_clip.source_range.start_time.value == 24 and whale_clip.source_range.start_time.rate == rate
+    assert round(whale_clip.media_reference.available_range.duration.value_rescaled_to(rate)) == math.floor(
+        sf.info(str(whale)).duration * rate
+    )
+    assert shot_metadata(whale_clip) == {"level": "ambience"}
     paths = write_deliverables(tl, tmp_path, "film")
     assert set(paths) == {"otio", "fcp_xml", "fcpx_xml", "edl"} and all(Path(p).stat().st_size > 0 for p in paths.values())
     got, _ = _foreign_cut(paths["edl"], "cmx_3600", rate)
     assert got == _expected(tl)
-    assert len(otio.adapters.read_from_file(paths["otio"]).audio_tracks()) == 1
+    back = otio.adapters.read_from_file(paths["otio"])
+    assert [t.name for t in back.audio_tracks()] == names
+    assert [[(c.name, c.source_range) for c in t.find_clips()] for t in back.audio_tracks()] == [
+        [(c.name, c.source_range) for c in t.find_clips()] for t in tl.audio_tracks()
+    ]
+    assert cut_list(back) == cut_list(tl)
+    xml_back = otio.adapters.read_from_file(paths["fcp_xml"], adapter_name="fcp_xml")
+    assert len(xml_back.audio_tracks()) >= 2
+    with pytest.raises(ValueError, match="at least 1 frame"):
+        add_audio_track(tl, "A4", [{"path": robin, "start_frame": 0, "frames": 0}])
+
+
+def test_move_cut_rolls_the_edit_within_the_media(cut):
+    _, tl, _ = cut
+    before = _snapshot(tl)
+    later = move_cut(tl, "s01-02", 2)  # s01-02 has 5 unused frames after its out point
+    assert _snapshot(tl) == before
+    rows = {r["shot_id"]: r for r in cut_list(later)}
+    assert (rows["s01-02"]["source_out"], rows["s01-02"]["duration"]) == (11, 11)
+    assert (rows["s02-01"]["source_in"], rows["s02-01"]["duration"], rows["s02-01"]["record_in"]) == (2, 13, 23)
+    assert duration_frames(later) == 43
+    assert _video_markers(later) == [("s01 EXT. VALLEY - DAWN", 0), ("s02 INT. HUT - DAY", 23)]
+    back = move_cut(later, "s01-02", -2)  # s02-01 now has 2 unused frames before its in point
+    assert cut_list(back) == cut_list(tl)
+    with pytest.raises(ValueError, match=r"'s01-01' has only 0 unused frames after"):
+        move_cut(tl, "s01-01", 1)
+    with pytest.raises(ValueError, match=r"'s01-02' has only 0 unused frames before"):
+        move_cut(tl, "s01-01", -1)
+    with pytest.raises(ValueError, match="ends the film"):
+        move_cut(tl, "s02-02", 1)
+    with pytest.raises(ValueError, match="'s02-02' would be too short"):
+        move_cut(trim(tl, "s02-01", tail_frames=10), "s02-01", 7)
+    with pytest.raises(ValueError, match="follows its freeze"):
+        move_cut(hold(tl, "s01-01", 3), "s01-01", 1)
+    with pytest.raises(ValueError, match="another speed"):
+        move_cut(set_speed(tl, "s02-01", 2.0), "s01-02", 1)
+    assert cut_list(move_cut(tl, "s01-02", 0)) == cut_list(tl)
 
 
 # -- subtitles ----------------------------------------------------------------------------------------

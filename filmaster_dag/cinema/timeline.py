@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import opentimelineio as otio
 import pandas as pd
@@ -521,32 +522,68 @@ def _srt_time(frame: int, fps: Fraction) -> str:
     return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
 
 
-def subtitle_cues(tl: otio.schema.Timeline) -> list[tuple[int, int, str]]:
-    """``(first frame, end frame exclusive, text)`` per line: each clip's dialogue (``'SPEAKER: text'``,
-    the speaker as written in the brief) then its narration (plain text: a voice has no name on screen),
-    sharing the clip's record span in proportion to :func:`speaking_time_s`. Freezes carry no lines."""
+@dataclass
+class SpokenLine:
+    """One line to be voiced or subtitled: dialogue (with its speaker) or narration, and the shot it is said over."""
+
+    key: str  # f"{shot_id}-d{i}" for dialogue line i, f"{shot_id}-n{i}" for narration line i: stable across edits
+    shot_id: str
+    scene_id: str
+    kind: Literal["dialogue", "narration"]
+    speaker: str  # "" for narration
+    text: str
+    record_in: int  # the shot's first frame in the cut
+    record_frames: int  # the shot's length in the cut (frames)
+
+
+def spoken_lines(tl: otio.schema.Timeline) -> list[SpokenLine]:
+    """Every line of the cut in film order: per clip its dialogue, then its narration. Freezes carry none."""
     track = _video(tl)
     rate = timeline_rate(tl)
-    cues = []
+    lines = []
     for clip in track.find_clips(shallow_search=True):
         meta = _meta(clip)
         if meta.get("hold_of"):
             continue
-        texts = [f"{d['speaker']}: {d['text']}" for d in meta.get("dialogue", [])] + [str(n) for n in meta.get("narration", [])]
-        spoken = [str(d["text"]) for d in meta.get("dialogue", [])] + [str(n) for n in meta.get("narration", [])]
-        if not texts:
-            continue
         rec = track.range_of_child(clip)
-        first, span = _frames(rec.start_time, rate), _frames(rec.duration, rate)
-        weights = [Fraction(speaking_time_s(t)).limit_denominator(1000) for t in spoken]
-        total, acc = sum(weights), Fraction(0)
-        start = first
-        for text, w in zip(texts, weights, strict=True):
+        at, frames = _frames(rec.start_time, rate), _frames(rec.duration, rate)
+        sid, scene = str(meta.get("shot_id") or clip.name), str(meta.get("scene_id") or "")
+        for i, d in enumerate(meta.get("dialogue", [])):
+            lines.append(SpokenLine(f"{sid}-d{i}", sid, scene, "dialogue", str(d.get("speaker", "")), str(d["text"]), at, frames))
+        for i, n in enumerate(meta.get("narration", [])):
+            lines.append(SpokenLine(f"{sid}-n{i}", sid, scene, "narration", "", str(n), at, frames))
+    return lines
+
+
+def line_slots(lines: Iterable[SpokenLine], line_seconds: Callable[[str], float] = speaking_time_s) -> dict[str, tuple[int, int]]:
+    """``{key: (first frame, end frame exclusive)}``: a shot's lines share its record span in order, in
+    proportion to their speaking time, on whole frames (a line squeezed by a very short shot may get none)."""
+    slots: dict[str, tuple[int, int]] = {}
+    by_shot: dict[tuple[str, int], list[SpokenLine]] = {}
+    for line in lines:
+        by_shot.setdefault((line.shot_id, line.record_in), []).append(line)
+    for group in by_shot.values():
+        weights = [Fraction(line_seconds(x.text)).limit_denominator(1000) for x in group]
+        total, acc, start = sum(weights), Fraction(0), group[0].record_in
+        for line, w in zip(group, weights, strict=True):
             acc += w
-            end = first + round(span * acc / total)
-            if end > start:  # a line squeezed below one frame by a very short clip is not shown
-                cues.append((start, end, text))
+            end = line.record_in + (round(line.record_frames * acc / total) if total else line.record_frames)
+            slots[line.key] = (start, end)
             start = end
+    return slots
+
+
+def subtitle_cues(tl: otio.schema.Timeline) -> list[tuple[int, int, str]]:
+    """``(first frame, end frame exclusive, text)`` per line: each clip's dialogue (``'SPEAKER: text'``,
+    the speaker as written in the brief) then its narration (plain text: a voice has no name on screen),
+    sharing the clip's record span in proportion to :func:`speaking_time_s`. Freezes carry no lines."""
+    lines = spoken_lines(tl)
+    slots = line_slots(lines)
+    cues = []
+    for line in lines:
+        start, end = slots[line.key]
+        if end > start:  # a line squeezed below one frame by a very short clip is not shown
+            cues.append((start, end, f"{line.speaker}: {line.text}" if line.kind == "dialogue" else line.text))
     return cues
 
 
@@ -563,3 +600,120 @@ def write_srt(tl: otio.schema.Timeline, path: str | os.PathLike[str], fps: Fract
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(subtitles_srt(tl, fps), encoding="utf-8")
     return str(path)
+
+
+# -- conforming to the score and laying sound ------------------------------------------------------------
+
+
+def move_cut(tl: otio.schema.Timeline, after_shot_id: str, delta_frames: int) -> otio.schema.Timeline:
+    """Roll the cut between a shot and the next one by ``delta_frames`` (an editor's roll edit): later
+    (positive) lengthens the outgoing shot into its unused tail and shortens the incoming one at its head;
+    earlier (negative) does the opposite, the incoming shot reaching back into its unused head. The film's
+    length and every other cut stay where they are; scene markers follow the incoming shot's new first frame.
+
+    Only cuts between two shots at normal speed, neither held by a freeze, can roll (a freeze or a speed
+    change has no unused media to roll into); each shot keeps at least one frame.
+    """
+    if int(delta_frames) != delta_frames:
+        raise ValueError(f"move of the cut after '{after_shot_id}': frames must be a whole number, got {delta_frames}")
+    delta = int(delta_frames)
+    out = _copy(tl)
+    rate = timeline_rate(out)
+    track = _video(out)
+    i = _find(track, after_shot_id)
+    if _freeze_after(track, i) is not None:
+        raise ValueError(f"the cut after '{after_shot_id}' follows its freeze: only a cut between two moving shots can roll")
+    if i + 1 >= len(track) or not isinstance(track[i + 1], otio.schema.Clip):
+        raise ValueError(f"'{after_shot_id}' ends the film: there is no cut after it to move")
+    a, b = track[i], track[i + 1]
+    b_id = _meta(b).get("shot_id") or b.name
+    for clip, sid in ((a, after_shot_id), (b, b_id)):
+        if _speed(clip) != 1.0 or _meta(clip).get("hold_of"):
+            raise ValueError(
+                f"the cut between '{after_shot_id}' and '{b_id}': '{sid}' is a freeze or plays at another speed; it cannot roll"
+            )
+    if delta == 0:
+        return out
+    a_start, a_frames = _frames(a.source_range.start_time, rate), _source_frames(a, rate)
+    b_start, b_frames = _frames(b.source_range.start_time, rate), _source_frames(b, rate)
+    _, a_end = _available(a, rate)
+    b_first, _ = _available(b, rate)
+    if delta > 0 and a_start + a_frames + delta > a_end:
+        raise ValueError(
+            f"cannot move the cut after '{after_shot_id}' {delta} frames later: '{after_shot_id}' has only "
+            f"{a_end - a_start - a_frames} unused frames after its out point"
+        )
+    if delta < 0 and b_start + delta < b_first:
+        raise ValueError(
+            f"cannot move the cut after '{after_shot_id}' {-delta} frames earlier: '{b_id}' has only "
+            f"{b_start - b_first} unused frames before its in point"
+        )
+    if a_frames + delta < 1 or b_frames - delta < 1:
+        short = after_shot_id if a_frames + delta < 1 else b_id
+        raise ValueError(
+            f"cannot move the cut after '{after_shot_id}' by {delta} frames: '{short}' would be too short (a shot keeps at least 1 frame)"
+        )
+    _set_source(a, a_start, a_frames + delta, rate)
+    _set_source(b, b_start + delta, b_frames - delta, rate)
+    return _scene_markers(out)
+
+
+def _media_frames(path: str, rate: float) -> int | None:
+    """The length of a sound file in frames at ``rate`` (None when it cannot be read)."""
+    try:
+        import soundfile as sf
+
+        return math.floor(sf.info(str(path)).duration * rate)
+    except Exception:  # a missing or unreadable file: the clip still goes on the track, its extent from its use
+        return None
+
+
+def add_audio_track(tl: otio.schema.Timeline, name: str, items: Iterable[Mapping[str, Any]]) -> otio.schema.Timeline:
+    """The cut with a sound track ``name`` added: one clip per item, gaps between, times in frames at the cut's rate.
+
+    Each item: ``path`` (the sound file), ``start_frame`` (record position), ``frames`` (record length),
+    ``source_start_frame`` (where in the file it starts; default 0), ``name`` and ``metadata`` (stored under
+    ``metadata["filmaster"]``), optionally ``media_frames`` (the file's length; read from the file when
+    omitted). Items that overlap (an ambience under a spot effect, two lines that run into each other) go
+    on further tracks named ``'{name} 2'``, ``'{name} 3'``..., as an editor lays them.
+    """
+    out = _copy(tl)
+    rate = timeline_rate(out)
+    lanes: list[list[Mapping[str, Any]]] = []
+    for item in sorted(items, key=lambda it: (int(it["start_frame"]), str(it.get("name", "")))):
+        if int(item["frames"]) < 1 or int(item["start_frame"]) < 0:
+            raise ValueError(f"sound clip '{item.get('name', item['path'])}': needs a start at frame 0 or later and at least 1 frame")
+        lane = next((lane for lane in lanes if _lane_end(lane[-1]) <= int(item["start_frame"])), None)
+        if lane is None:
+            lanes.append([item])
+        else:
+            lane.append(item)
+    for k, lane in enumerate(lanes or [[]], start=1):
+        track = otio.schema.Track(name=name if k == 1 else f"{name} {k}", kind=otio.schema.TrackKind.Audio)
+        at = 0
+        for item in lane:
+            start, frames, src = int(item["start_frame"]), int(item["frames"]), int(item.get("source_start_frame", 0))
+            if start > at:
+                track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(duration=otio.opentime.RationalTime(start - at, rate))))
+            media = item.get("media_frames")
+            media = _media_frames(str(item["path"]), rate) if media is None else int(media)
+            media = max(media or 0, src + frames)
+            ref = otio.schema.ExternalReference(
+                target_url=_media_url(str(item["path"])),
+                available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(media, rate)),
+            )
+            track.append(
+                otio.schema.Clip(
+                    name=str(item.get("name") or Path(str(item["path"])).stem),
+                    media_reference=ref,
+                    source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(src, rate), otio.opentime.RationalTime(frames, rate)),
+                    metadata={META: dict(item.get("metadata") or {})},
+                )
+            )
+            at = start + frames
+        out.tracks.append(track)
+    return out
+
+
+def _lane_end(item: Mapping[str, Any]) -> int:
+    return int(item["start_frame"]) + int(item["frames"])
