@@ -303,3 +303,17 @@ def test_a_thirty_second_film_at_full_size_keeps_picture_and_sound_together(medi
                 picture = frame.to_ndarray(format="rgb24")
                 right, wrong = _mad(picture, expected_frame(tl, i)), _mad(picture, expected_frame(tl, (i + 30) % frames))
                 assert right < 4.0 and wrong > right + 3.0, (i, right, wrong)
+
+
+def test_a_mix_at_another_rate_is_resampled_to_48k(clips, tmp_path):
+    rate = 22050
+    t = np.arange(4 * rate) / rate
+    mix = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    out = render_film(_cut(clips), tmp_path / "film.mp4", audio=mix, audio_rate=rate)
+    probe = probe_film(out["path"])
+    assert probe["audio_rate"] == 48000 and abs(probe["audio_s"] - 4.0) <= 1 / 24
+    with av.open(out["path"]) as container:
+        sound = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)[0]
+    # still a 440 Hz tone at the new rate: the strongest bin of a one-second window
+    window = sound[48000:96000]
+    assert abs(int(np.argmax(np.abs(np.fft.rfft(window)))) - 440) <= 2
