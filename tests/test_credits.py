@@ -85,7 +85,7 @@ def test_credits_name_every_used_file_with_its_licence(licences):
     assert any("InspectorJ" in a for a in attributions) and any("by/4.0/" in a for a in attributions)
     assert not any("Brahms" in a for a in attributions)  # public domain asks for no attribution
 
-    records = credits_records("The Lighthouse", used, licences)
+    records = credits_records(used, licences)
     assert [r["file"] for r in records] == [
         "big_buck_bunny_0-60s.mp4",
         "kevin_macleod-vibe_ace.ogg",
@@ -97,7 +97,7 @@ def test_credits_name_every_used_file_with_its_licence(licences):
     assert [r["known"] for r in records] == [True] * 5 + [False]
     assert records[-1]["licence"] == UNKNOWN and records[-1]["attribution"] is None
     # a caller that knows a licence (a voice model's card) gives it
-    known = credits_records("x", [{"path": "/voices/joe.onnx", "role": "voice", "title": "Joe (piper)", "licence": "CC-BY 4.0"}], licences)
+    known = credits_records([{"path": "/voices/joe.onnx", "role": "voice", "title": "Joe (piper)", "licence": "CC-BY 4.0"}], licences)
     assert known[0]["known"] and known[0]["attribution"].startswith("Joe (piper): CC-BY 4.0")
     with pytest.raises(ValueError, match="unknown credits role 'poster'"):
-        credits_records("x", [{"path": "/a.png", "role": "poster"}], licences)
+        credits_records([{"path": "/a.png", "role": "poster"}], licences)

@@ -229,7 +229,7 @@ def test_design_sound_lays_the_edits_sound_tracks(designed, tmp_path):
 
 def test_design_sound_credits_every_music_and_sound_file(designed):
     _, d = designed
-    records = credits_records("Sound Test", d.used_media(), media_licences(MEDIA / "README.md"))
+    records = credits_records(d.used_media(), media_licences(MEDIA / "README.md"))
     assert {r["path"] for r in records} == {c["path"] for c in d.cues} | {str(ROBIN), str(WHALE)}
     assert all(r["known"] for r in records)
     assert next(r for r in records if r["path"] == str(ROBIN))["licence"] == "CC-BY 3.0 (freesound 456440)"
@@ -241,6 +241,7 @@ def test_a_silent_cut_without_music_or_sound_is_a_problem_not_an_error(media):
     d = design_sound(tl, MOODS, {}, None, None)
     assert len(d.mix) == round(40 * sound.MIX_RATE) and not np.any(d.mix)
     assert d.dialogue_margin_db is None and d.music_duck_db is None and d.cues == [] and d.nudges == []
+    assert d.loudness["integrated_lufs"] is None and d.loudness["clipped_samples"] == 0
     assert any("not voiced" in p for p in d.problems) and any("no music" in p for p in d.problems)
     assert [t.name for t in d.timeline.audio_tracks()] == ["A1 dialogue", "A2 music", "A3 effects"]
     assert duration_frames(d.timeline) == 40 * FPS

@@ -145,8 +145,8 @@ def _attribution(title: str, licence: str) -> str | None:
     return f"{title}: {licence}. Licence: https://creativecommons.org/licenses/by/{m.group(1)}/"
 
 
-def credits_records(title: str, used: Iterable[Mapping[str, Any]], licences: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One record per used file in film ``title`` (the first use of a path wins), for JSON: ``film``, ``file``, ``path``, ``role``,
+def credits_records(used: Iterable[Mapping[str, Any]], licences: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One record per used file (the first use of a path wins), for JSON: ``file``, ``path``, ``role``,
     ``section`` (credits heading), ``title``, ``licence`` (or the unknown-licence warning), ``known`` and
     ``attribution`` (the CC-BY line, or None). ``used`` items: ``{"path", "role"}``, optionally ``title``
     and ``licence`` where the caller knows them (a voice model's card), which win over the README."""
@@ -162,7 +162,6 @@ def credits_records(title: str, used: Iterable[Mapping[str, Any]], licences: Map
         licence = str(item.get("licence") or entry.get("licence") or "")
         records.append(
             {
-                "film": title,
                 "file": Path(path).name,
                 "path": path,
                 "role": str(item["role"]),
@@ -180,7 +179,7 @@ def credits_text(title: str, used: Iterable[Mapping[str, Any]], licences: Mappin
     """The film's credits as plain text: its title, "made with filmaster-dag", then "Reference films",
     "Music", "Sound effects" and "Voices" (empty sections left out), each file with its title and
     licence, and the attribution lines CC-BY asks for."""
-    records = credits_records(title, used, licences)
+    records = credits_records(used, licences)
     lines = [title, "made with filmaster-dag", ""]
     for section in SECTIONS:
         rows = [r for r in records if r["section"] == section]

@@ -545,6 +545,7 @@ def design_sound(
         problems.append(str(e))
         final, report = np.zeros(n, np.float32), {}
     loudness = {**report, **sound.measure(final, rate), "target_lufs": target_lufs, "ceiling_dbtp": ceiling_dbtp}
+    loudness = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in loudness.items()}  # silence: JSON has no -inf
     margin = music_duck = None
     if regions:
         margin = _db(
