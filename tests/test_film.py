@@ -180,7 +180,7 @@ def test_a_missing_or_corrupt_clip_names_the_shot_and_file(clips, tmp_path):
         list(timeline_frames(tl))
     with pytest.raises(ValueError, match=rf"shot 's02-01'.*{missing}.*missing"):
         render_film(tl, tmp_path / "film.mp4")
-    assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob(".*partial"))
+    assert not list(tmp_path.glob("*film.mp4*"))
 
     corrupt = tmp_path / "corrupt.mp4"
     corrupt.write_bytes(b"not a film at all" * 100)
@@ -195,6 +195,10 @@ def test_a_missing_or_corrupt_clip_names_the_shot_and_file(clips, tmp_path):
     clip.media_reference.target_url = short.as_uri()
     with pytest.raises(ValueError, match=rf"shot 's02-01'.*{short} has 10 frames, the cut needs frame 10"):
         list(timeline_frames(tl))
+    # found out half way through the film: nothing is left behind
+    with pytest.raises(ValueError, match=rf"shot 's02-01'.*{short} has 10 frames"):
+        render_film(tl, tmp_path / "film.mp4")
+    assert not list(tmp_path.glob("*film.mp4*"))
 
 
 def test_prores_option_writes_a_decodable_mov(clips, tmp_path):

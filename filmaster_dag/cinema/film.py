@@ -364,45 +364,21 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def render_film(
+def _encode(
     tl: otio.schema.Timeline,
-    path: str | os.PathLike[str],
-    *,
-    audio: np.ndarray | None = None,
-    audio_rate: int = MIX_RATE,
-    codec: Literal["h264", "prores"] = "h264",
-    crf: int = 18,
-    preset: str = "veryfast",
-    captions: Sequence[tuple[int, int, str]] = (),
-) -> dict[str, Any]:
-    """Render the cut with its mix to ``path``: exactly ``duration_frames(tl)`` frames at the cut's exact
-    rate and size, H.264 (yuv420p, CRF ``crf``) + AAC stereo 48 kHz in MP4, or ProRes 422 (10-bit 4:2:2)
-    + 16-bit PCM in MOV when ``codec="prores"``. ``audio`` is the mono (or stereo) mix at ``audio_rate``,
-    padded with silence or trimmed to the picture's length; None writes a silent track. ``captions`` are
-    ``(first frame, end frame exclusive, text)`` title cards burned into the lower third.
-
-    Frames stream from the clip files to the encoder (never the whole film in memory), into a temporary
-    file renamed into place when complete. The same cut renders to the same bytes (x264 without MB-tree).
-    Returns ``{"path", "frames", "duration_s", "frame_rate", "width", "height", "video_codec",
-    "audio_codec", "sha256", "bytes", "seconds", "realtime"}`` (realtime: film seconds per wall second).
-    """
-    if codec not in CODECS:
-        raise ValueError(f"codec '{codec}' is not one of {', '.join(CODECS)}")
-    started = time.perf_counter()
+    partial: Path,
+    codec: str,
+    crf: int,
+    preset: str,
+    stereo: np.ndarray | None,
+    samples: int,
+    cards: Sequence[tuple[int, int, str]],
+) -> int:
+    """Stream the cut's pictures (and the mix, in step) into ``partial``; returns the frames written."""
     video_codec, pix_fmt, container_format, audio_codec, sample_format = CODECS[codec]
     rate = _exact_rate(tl)
     width, height = _size(tl)
-    frames = duration_frames(tl)
-    if frames < 1:
-        raise ValueError(f"timeline '{tl.name}' is empty: nothing to render")
-    _media_check(tl)
-    samples = math.floor(Fraction(frames) / rate * MIX_RATE)
-    stereo = _stereo(audio, audio_rate, samples)
-    cards = sorted((int(a), int(b), str(t)) for a, b, t in captions if int(b) > int(a) and str(t).strip())
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    options = {"movflags": "+faststart"}
+    options = {"movflags": "+faststart"}  # the index first: the film plays in a browser before it has fully loaded
     count = 0
     with av.open(str(partial), "w", format=container_format, options=options) as out:
         video = out.add_stream(video_codec, rate=rate)
@@ -428,9 +404,54 @@ def render_film(
         for packet in video.encode(None):
             out.mux(packet)
         sound.close()
-    if count != frames:
-        partial.unlink(missing_ok=True)
-        raise ValueError(f"timeline '{tl.name}': rendered {count} frames, the cut has {frames}")
+    return count
+
+
+def render_film(
+    tl: otio.schema.Timeline,
+    path: str | os.PathLike[str],
+    *,
+    audio: np.ndarray | None = None,
+    audio_rate: int = MIX_RATE,
+    codec: Literal["h264", "prores"] = "h264",
+    crf: int = 18,
+    preset: str = "veryfast",
+    captions: Sequence[tuple[int, int, str]] = (),
+) -> dict[str, Any]:
+    """Render the cut with its mix to ``path``: exactly ``duration_frames(tl)`` frames at the cut's exact
+    rate and size, H.264 (yuv420p, CRF ``crf``) + AAC stereo 48 kHz in MP4, or ProRes 422 (10-bit 4:2:2)
+    + 16-bit PCM in MOV when ``codec="prores"``. ``audio`` is the mono (or stereo) mix at ``audio_rate``,
+    padded with silence or trimmed to the picture's length; None writes a silent track. ``captions`` are
+    ``(first frame, end frame exclusive, text)`` title cards burned into the lower third.
+
+    Frames stream from the clip files to the encoder (never the whole film in memory), into a temporary
+    file renamed into place when complete. The same cut renders to the same bytes (x264 without MB-tree).
+    Returns ``{"path", "frames", "duration_s", "frame_rate", "width", "height", "video_codec",
+    "audio_codec", "sha256", "bytes", "seconds", "realtime"}`` (realtime: film seconds per wall second).
+    """
+    if codec not in CODECS:
+        raise ValueError(f"codec '{codec}' is not one of {', '.join(CODECS)}")
+    started = time.perf_counter()
+    video_codec, _, _, audio_codec, _ = CODECS[codec]
+    rate = _exact_rate(tl)
+    width, height = _size(tl)
+    frames = duration_frames(tl)
+    if frames < 1:
+        raise ValueError(f"timeline '{tl.name}' is empty: nothing to render")
+    _media_check(tl)
+    samples = math.floor(Fraction(frames) / rate * MIX_RATE)
+    stereo = _stereo(audio, audio_rate, samples)
+    cards = sorted((int(a), int(b), str(t)) for a, b, t in captions if int(b) > int(a) and str(t).strip())
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        count = _encode(tl, partial, codec, crf, preset, stereo, samples, cards)
+        if count != frames:
+            raise ValueError(f"timeline '{tl.name}': rendered {count} frames, the cut has {frames}")
+    except BaseException:
+        partial.unlink(missing_ok=True)  # never leave half a film behind
+        raise
     os.replace(partial, path)
     seconds = time.perf_counter() - started
     duration = float(Fraction(frames) / rate)
