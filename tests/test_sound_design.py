@@ -161,6 +161,7 @@ def test_conform_never_shortens_a_shot_below_its_line_or_a_second():
     assert nudges and nudges[0]["to_frame"] == cut - 4
 
 
+@pytest.mark.slow  # the first music analysis warms librosa up (about 7 s)
 def test_design_sound_delivers_a_mix_of_the_films_length_at_target(designed):
     tl, d = designed
     frames = duration_frames(tl)
@@ -177,6 +178,7 @@ def test_design_sound_delivers_a_mix_of_the_films_length_at_target(designed):
     assert d.problems == []
 
 
+@pytest.mark.slow  # the first music analysis warms librosa up (about 7 s)
 def test_design_sound_scores_each_scene_and_conforms_cuts_on_its_beats(designed):
     tl, d = designed
     assert [c["scene_id"] for c in d.cues] == ["s01", "s02", "s03"]
@@ -197,6 +199,7 @@ def test_design_sound_scores_each_scene_and_conforms_cuts_on_its_beats(designed)
     assert starts(after) == starts(before)  # scene boundaries never move
 
 
+@pytest.mark.slow  # the first music analysis warms librosa up (about 7 s)
 def test_design_sound_places_effects_by_keyword(designed):
     _, d = designed
     robin = [e for e in d.effects if e["path"] == str(ROBIN)]
@@ -209,6 +212,7 @@ def test_design_sound_places_effects_by_keyword(designed):
     assert sound.rms_db(d.stems["effects"][round(28 * d.rate) :]) == -math.inf  # the hut has nothing that matches
 
 
+@pytest.mark.slow  # the first music analysis warms librosa up (about 7 s)
 def test_design_sound_lays_the_edits_sound_tracks(designed, tmp_path):
     tl, d = designed
     assert [t.name for t in d.timeline.audio_tracks()] == ["A1 dialogue", "A2 music", "A3 effects"]
@@ -227,6 +231,7 @@ def test_design_sound_lays_the_edits_sound_tracks(designed, tmp_path):
     assert cut_list(back) == cut_list(d.timeline)
 
 
+@pytest.mark.slow  # the first music analysis warms librosa up (about 7 s)
 def test_design_sound_credits_every_music_and_sound_file(designed):
     _, d = designed
     records = credits_records(d.used_media(), media_licences(MEDIA / "README.md"))

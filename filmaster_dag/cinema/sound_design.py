@@ -278,7 +278,9 @@ def conform_to_beats(
     min_shot = math.ceil(MIN_SHOT_S * fps - 1e-9)
     out, nudges = tl, []
     for index, scene in enumerate(_scenes(tl)):
-        beats = next((c["beats_s"] for c in cues if c.get("scene_index", index) == index and c["scene_id"] == scene.scene_id), [])
+        beats: list[float] = next(
+            (c["beats_s"] for c in cues if c.get("scene_index", index) == index and c["scene_id"] == scene.scene_id), []
+        )
         if not beats:
             continue
         for k in range(scene.first, scene.last):
@@ -544,8 +546,8 @@ def design_sound(
     except ValueError as e:  # a silent film (no lines, no score, no effects) is delivered silent
         problems.append(str(e))
         final, report = np.zeros(n, np.float32), {}
-    loudness = {**report, **sound.measure(final, rate), "target_lufs": target_lufs, "ceiling_dbtp": ceiling_dbtp}
-    loudness = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in loudness.items()}  # silence: JSON has no -inf
+    figures: dict[str, Any] = {**report, **sound.measure(final, rate), "target_lufs": target_lufs, "ceiling_dbtp": ceiling_dbtp}
+    loudness = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in figures.items()}  # silence: JSON has no -inf
     margin = music_duck = None
     if regions:
         margin = _db(
