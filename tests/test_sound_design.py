@@ -23,6 +23,7 @@ from .conftest import MEDIA
 MUSIC, SOUND, SPEECH = MEDIA / "music", MEDIA / "sound", MEDIA / "speech"
 ROBIN = SOUND / "inspectorj-robin_whistle.ogg"
 WHALE = SOUND / "nps-glacier_bay_humpback.ogg"
+TRUMPET = MUSIC / "sorohanro-solo_trumpet_06.ogg"
 FPS = 24
 #: (shot_id, scene_id, planned frames, clip frames, head trim, description, dialogue, narration): a 40 s cut in three scenes
 SHOTS = [
@@ -250,3 +251,22 @@ def test_a_silent_cut_without_music_or_sound_is_a_problem_not_an_error(media):
     assert any("not voiced" in p for p in d.problems) and any("no music" in p for p in d.problems)
     assert [t.name for t in d.timeline.audio_tracks()] == ["A1 dialogue", "A2 music", "A3 effects"]
     assert duration_frames(d.timeline) == 40 * FPS
+
+
+@pytest.mark.slow
+def test_a_short_score_loops_and_is_laid_pass_by_pass(media, tmp_path):
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / TRUMPET.name).symlink_to(TRUMPET)  # a 5.3 s loop: every scene must repeat it
+    d = design_sound(_cut(), MOODS, {}, music, None)
+    assert [Path(c["path"]).name for c in d.cues] == [TRUMPET.name] * 3
+    assert all(any("loops" in r for r in c["reasons"]) for c in d.cues)
+    clips = d.timeline.audio_tracks()[1].find_clips()
+    track = d.timeline.audio_tracks()[1]
+    for c in d.cues:
+        scene = [x for x in clips if x.metadata["filmaster"]["scene_id"] == c["scene_id"]]
+        assert len(scene) >= 2 and all(x.source_range.start_time.value == round(c["offset_s"] * FPS) for x in scene)
+        first = round(track.range_of_child(scene[0]).start_time.value)
+        last = track.range_of_child(scene[-1]).end_time_exclusive().value
+        assert (first, round(last)) == (round(c["start_s"] * FPS), round(c["end_s"] * FPS))  # the passes fill the scene
+    assert sound.rms_db(d.stems["music"][round(20 * d.rate) : round(21 * d.rate)]) > -60  # the loop still plays 20 s in

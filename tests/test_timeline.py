@@ -370,7 +370,7 @@ def test_audio_tracks_do_not_break_the_exports(cut, tmp_path):
         [
             {"path": whale, "start_frame": 0, "frames": 30, "source_start_frame": 24, "name": "whale", "metadata": {"level": "ambience"}},
             {"path": robin, "start_frame": 5, "frames": 10, "name": "robin", "metadata": {"level": "event"}},
-            {"path": robin, "start_frame": 33, "frames": 8, "name": "robin again"},
+            {"path": robin, "start_frame": 33, "frames": 8, "name": "robin again", "speed": 1.1},
         ],
     )
     assert _snapshot(tl) == before
@@ -390,7 +390,8 @@ def test_audio_tracks_do_not_break_the_exports(cut, tmp_path):
     assert round(whale_clip.media_reference.available_range.duration.value_rescaled_to(rate)) == math.floor(
         sf.info(str(whale)).duration * rate
     )
-    assert shot_metadata(whale_clip) == {"level": "ambience"}
+    assert shot_metadata(whale_clip) == {"level": "ambience"} and not whale_clip.effects
+    assert [(type(fx).__name__, fx.time_scalar) for fx in lane1[2].effects] == [("LinearTimeWarp", 1.1)]
     paths = write_deliverables(tl, tmp_path, "film")
     assert set(paths) == {"otio", "fcp_xml", "fcpx_xml", "edl"} and all(Path(p).stat().st_size > 0 for p in paths.values())
     got, _ = _foreign_cut(paths["edl"], "cmx_3600", rate)

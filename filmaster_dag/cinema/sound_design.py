@@ -501,7 +501,7 @@ def design_sound(
             effects.append(
                 {
                     "path": f.path, "keyword": ", ".join(sorted(hit)), "scene_id": scene.scene_id, "start_s": round(a / rate, 4),
-                    "end_s": round(b / rate, 4), "offset_s": 0.0, "level": "ambience",
+                    "end_s": round(b / rate, 4), "offset_s": 0.0, "level": "ambience", "file_duration_s": round(f.duration_s, 3),
                     "why": f"the scene's words ({', '.join(sorted(hit))}) match {Path(f.path).name}" + (f" ({f.title})" if f.title else ""),
                 }
             )  # fmt: skip
@@ -524,7 +524,7 @@ def design_sound(
                 {
                     "path": f.path, "keyword": ", ".join(sorted(hit)), "shot_id": row["shot_id"], "scene_id": scene.scene_id,
                     "start_s": round(start / rate, 4), "end_s": round((start + len(spot)) / rate, 4), "offset_s": round(first / rate, 4),
-                    "level": "event",
+                    "level": "event", "file_duration_s": round(f.duration_s, 3),
                     "why": f"shot {row['shot_id']} ({meta.get('description', '')!s}) names {', '.join(sorted(hit))}: {Path(f.path).name}"
                     + (f" ({f.title})" if f.title else ""),
                 }
@@ -583,41 +583,50 @@ def _lay_tracks(
     film_frames: int,
 ) -> otio.schema.Timeline:
     """The cut with "A1 dialogue", "A2 music" and "A3 effects": each clip at its place in the mix, from its
-    source offset, clipped to the film (a looped cue or a stretched line is laid as its first pass: the
-    mix, not the track, is the reference for those)."""
+    source offset, clipped to the film; a stretched line plays its take at its stretch (a LinearTimeWarp),
+    and a bed that loops in the mix is laid as one clip per pass, each from the cue point, as the mix plays it."""
 
-    def item(path: str, start_s: float, end_s: float, offset_s: float, name: str, meta: dict[str, Any]) -> dict[str, Any] | None:
+    def item(
+        path: str, start_s: float, end_s: float, offset_s: float, name: str, meta: dict[str, Any], speed: float = 1.0
+    ) -> dict[str, Any] | None:
         start = round(start_s * fps)
         frames = min(round(end_s * fps), film_frames) - start
-        return (
-            {
-                "path": path,
-                "start_frame": start,
-                "frames": frames,
-                "source_start_frame": round(offset_s * fps),
-                "name": name,
-                "metadata": meta,
-            }
-            if frames >= 1
-            else None
-        )
+        laid = {"path": path, "start_frame": start, "frames": frames, "source_start_frame": round(offset_s * fps), "name": name}
+        return laid | {"metadata": meta, "speed": speed} if frames >= 1 else None
+
+    def passes(path: str, start_s: float, end_s: float, offset_s: float, file_s: float, name: str, meta: dict[str, Any]) -> list:
+        length = max(file_s - offset_s, 1.0 / fps)
+        at, k, out = start_s, 0, []
+        while at < end_s - 1e-6:
+            stop = min(end_s, at + length)
+            out.append(
+                item(path, at, stop, offset_s, name if not k else f"{name} (loop {k + 1})", meta | {"looped": stop < end_s or k > 0})
+            )
+            at, k = stop, k + 1
+        return out
 
     dialogue = []
     for x in lines:
         audio, take_rate, path = takes[x["key"]]
         first, _ = sound.speech_bounds(np.asarray(audio, np.float32), int(take_rate))
         meta = {k: x[k] for k in ("key", "shot_id", "speaker", "text", "status", "stretch")}
-        dialogue.append(item(str(path), x["start_s"], x["end_s"], first / int(take_rate), x["key"], meta))
+        dialogue.append(item(str(path), x["start_s"], x["end_s"], first / int(take_rate), x["key"], meta, speed=float(x["stretch"])))
     music = []
     for c in cues:
-        end_s = min(c["end_s"], c["start_s"] + c["file_duration_s"] - c["offset_s"])
-        meta = {"scene_id": c["scene_id"], "tempo_bpm": c["tempo_bpm"], "mood": c["mood"], "looped": end_s < c["end_s"]}
-        music.append(item(c["path"], c["start_s"], end_s, c["offset_s"], f"{c['scene_id']} {Path(c['path']).stem}", meta))
+        meta = {"scene_id": c["scene_id"], "tempo_bpm": c["tempo_bpm"], "mood": c["mood"]}
+        name = f"{c['scene_id']} {Path(c['path']).stem}"
+        music += passes(c["path"], c["start_s"], c["end_s"], c["offset_s"], c["file_duration_s"], name, meta)
     fx = []
     for e in effects:
         meta = {k: e[k] for k in ("keyword", "level", "why", "scene_id") if k in e} | ({"shot_id": e["shot_id"]} if "shot_id" in e else {})
-        fx.append(
-            item(e["path"], e["start_s"], e["end_s"], e["offset_s"], f"{e.get('shot_id', e['scene_id'])} {Path(e['path']).stem}", meta)
+        fx += passes(
+            e["path"],
+            e["start_s"],
+            e["end_s"],
+            e["offset_s"],
+            e["file_duration_s"],
+            f"{e.get('shot_id', e['scene_id'])} {Path(e['path']).stem}",
+            meta,
         )
     out = add_audio_track(cut, "A1 dialogue", [i for i in dialogue if i])
     out = add_audio_track(out, "A2 music", [i for i in music if i])

@@ -674,7 +674,8 @@ def add_audio_track(tl: otio.schema.Timeline, name: str, items: Iterable[Mapping
     Each item: ``path`` (the sound file), ``start_frame`` (record position), ``frames`` (record length),
     ``source_start_frame`` (where in the file it starts; default 0), ``name`` and ``metadata`` (stored under
     ``metadata["filmaster"]``), optionally ``media_frames`` (the file's length; read from the file when
-    omitted). Items that overlap (an ambience under a spot effect, two lines that run into each other) go
+    omitted) and ``speed`` (a take sped up to fit its shot: a LinearTimeWarp, as a picture clip's speed).
+    Items that overlap (an ambience under a spot effect, two lines that run into each other) go
     on further tracks named ``'{name} 2'``, ``'{name} 3'``..., as an editor lays them.
     """
     out = _copy(tl)
@@ -697,7 +698,8 @@ def add_audio_track(tl: otio.schema.Timeline, name: str, items: Iterable[Mapping
                 track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(duration=otio.opentime.RationalTime(start - at, rate))))
             media = item.get("media_frames")
             media = _media_frames(str(item["path"]), rate) if media is None else int(media)
-            media = max(media or 0, src + frames)
+            speed = float(item.get("speed") or 1.0)
+            media = max(media or 0, src + math.ceil(frames * speed))
             ref = otio.schema.ExternalReference(
                 target_url=_media_url(str(item["path"])),
                 available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(media, rate)),
@@ -710,6 +712,8 @@ def add_audio_track(tl: otio.schema.Timeline, name: str, items: Iterable[Mapping
                     metadata={META: dict(item.get("metadata") or {})},
                 )
             )
+            if speed != 1.0:
+                track[-1].effects.append(otio.schema.LinearTimeWarp(name="speed", time_scalar=speed))
             at = start + frames
         out.tracks.append(track)
     return out
