@@ -12,7 +12,15 @@ import opentimelineio as otio
 import pytest
 from PIL import Image
 
-from filmaster_dag.cinema.film import burn_caption, expected_frame, poster_strip, probe_film, render_film, timeline_frames
+from filmaster_dag.cinema.film import (
+    _burn_caption_frame,
+    burn_caption,
+    expected_frame,
+    poster_strip,
+    probe_film,
+    render_film,
+    timeline_frames,
+)
 from filmaster_dag.cinema.render import encode_video
 from filmaster_dag.cinema.timeline import duration_frames, hold, set_speed
 
@@ -224,6 +232,19 @@ def test_burned_caption_changes_the_lower_third_only():
     assert _mad(titled[third:], picture[third:]) > 20
     # white text on the band: some pixels bright, the band darker than the picture on average
     assert titled[third:].max() >= 250 and titled[third:].mean() < picture[third:].mean()
+
+
+def test_caption_blended_in_the_pictures_own_planes_looks_like_the_rgb_one():
+    with av.open(str(BBB_60)) as container:
+        frame = next(f for i, f in enumerate(container.decode(video=0)) if i == 600)
+    assert frame.format.name == "yuv420p"
+    text = "Meanwhile, far from the meadow, a very large rabbit wakes up."
+    fast = _burn_caption_frame(frame, text).to_ndarray(format="rgb24")
+    reference = burn_caption(frame.to_ndarray(format="rgb24"), text)
+    plain = frame.to_ndarray(format="rgb24")
+    third = -(-2 * frame.height // 3)
+    assert np.array_equal(fast[: third - 1], plain[: third - 1])
+    assert _mad(fast[third:], reference[third:]) < 2.0 < _mad(fast[third:], plain[third:])
 
 
 def test_rendered_captions_change_the_lower_third_only(clips, tmp_path):

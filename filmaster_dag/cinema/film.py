@@ -271,9 +271,51 @@ def _caption_layer(width: int, height: int, text: str) -> tuple[int, np.ndarray,
     for line in lines:
         draw.text(((width - font.getlength(line)) / 2, y + (line_h - size) / 2), line, font=font, fill=(255, 255, 255, 255))
         y += line_h
-    rgba = np.asarray(band, dtype=np.float32) / 255.0
+    if top % 2:  # start on an even row, so a 4:2:0 picture's chroma rows above the band stay untouched
+        top += 1
+    rgba = np.asarray(band, dtype=np.float32)[: height - top] / 255.0
     alpha = rgba[..., 3:4]
     return top, alpha, rgba[..., :3] * 255.0 * alpha
+
+
+@lru_cache(maxsize=32)
+def _caption_planes(width: int, height: int, text: str) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]]:
+    """The caption as (1 - alpha, premultiplied value) per Y, U, V plane of a limited-range 4:2:0 picture
+    (BT.601 weights; the caption is white on black, so the matrix hardly matters). Blending is linear, so
+    mixing in Y'CbCr gives what mixing in RGB and converting would, without converting the frame twice."""
+    top, alpha, colour = _caption_layer(width, height, text)
+    a = alpha[..., 0]
+    r, g, b = colour[..., 0], colour[..., 1], colour[..., 2]
+    y = 16.0 * a + (219.0 / 255.0) * (0.299 * r + 0.587 * g + 0.114 * b)
+    u = 128.0 * a + (224.0 / 255.0) * (-0.168736 * r - 0.331264 * g + 0.5 * b)
+    v = 128.0 * a + (224.0 / 255.0) * (0.5 * r - 0.418688 * g - 0.081312 * b)
+
+    def half(x: np.ndarray) -> np.ndarray:  # 2x2 block means (odd edges padded by repetition)
+        x = np.pad(x, ((0, x.shape[0] % 2), (0, x.shape[1] % 2)), mode="edge")
+        return (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2]) / 4.0
+
+    ac = half(a)
+    return top, [(1.0 - a, y), (1.0 - ac, half(u)), (1.0 - ac, half(v))]
+
+
+def _burn_caption_frame(frame: av.VideoFrame, text: str) -> av.VideoFrame:
+    """A new picture with the caption burned in; a 4:2:0 picture is blended in its own planes (no RGB round trip)."""
+    if frame.format.name != "yuv420p":
+        return av.VideoFrame.from_ndarray(burn_caption(_rgb(frame), text), format="rgb24")
+    top, layers = _caption_planes(frame.width, frame.height, text)
+    out = av.VideoFrame(frame.width, frame.height, "yuv420p")
+    for k, (src, dst) in enumerate(zip(frame.planes, out.planes, strict=True)):
+        keep, add = layers[k]
+        rows, cols = dst.height, dst.width
+        a = np.frombuffer(src, np.uint8).reshape(-1, src.line_size)[:rows, :cols]
+        b = np.frombuffer(dst, np.uint8).reshape(-1, dst.line_size)[:rows, :cols]
+        first = top >> (1 if k else 0)
+        end = first + keep.shape[0]
+        b[:] = a
+        b[first:end] = np.clip(a[first:end] * keep + add + 0.5, 0, 255).astype(np.uint8)
+    for name in ("colorspace", "color_range"):
+        setattr(out, name, getattr(frame, name))
+    return out
 
 
 def burn_caption(picture: np.ndarray, text: str) -> np.ndarray:
@@ -395,7 +437,7 @@ def _encode(
         for picture in _pictures(tl):
             text = next((t for a, b, t in cards if a <= count < b), None)
             if text is not None:
-                picture = av.VideoFrame.from_ndarray(burn_caption(_rgb(picture), text), format="rgb24")
+                picture = _burn_caption_frame(picture, text)
             picture.pts, picture.time_base = count, frame_time  # pts = frame index
             for packet in video.encode(picture):
                 out.mux(packet)
