@@ -26,7 +26,7 @@ import textwrap
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -150,7 +150,7 @@ def _open_video(path: str, shot: str) -> av.container.InputContainer:
     return container
 
 
-def _decode(path: str, shot: str, wanted: Sequence[int], width: int, height: int) -> Iterator[av.VideoFrame]:
+def _decode(path: str, shot: str, wanted: Sequence[int], width: int, height: int) -> Generator[av.VideoFrame, None, None]:
     """The file's frames at the (non-decreasing) indices ``wanted``, decoded front to back once, at the cut's size;
     a frame wanted twice is yielded twice (the same object)."""
     need = iter(wanted)
@@ -307,8 +307,8 @@ def _burn_caption_frame(frame: av.VideoFrame, text: str) -> av.VideoFrame:
     for k, (src, dst) in enumerate(zip(frame.planes, out.planes, strict=True)):
         keep, add = layers[k]
         rows, cols = dst.height, dst.width
-        a = np.frombuffer(src, np.uint8).reshape(-1, src.line_size)[:rows, :cols]
-        b = np.frombuffer(dst, np.uint8).reshape(-1, dst.line_size)[:rows, :cols]
+        a = np.frombuffer(memoryview(src), np.uint8).reshape(-1, src.line_size)[:rows, :cols]
+        b = np.frombuffer(memoryview(dst), np.uint8).reshape(-1, dst.line_size)[:rows, :cols]
         first = top >> (1 if k else 0)
         end = first + keep.shape[0]
         b[:] = a
@@ -356,7 +356,9 @@ class _AudioWriter:
 
     def __init__(self, out: av.container.OutputContainer, codec: str, sample_format: str, stereo: np.ndarray | None, samples: int):
         self.out, self.stereo, self.samples, self.format = out, stereo, samples, sample_format
-        self.stream = out.add_stream(codec, rate=MIX_RATE, layout="stereo")
+        stream = out.add_stream(codec, rate=MIX_RATE, layout="stereo")
+        assert isinstance(stream, av.AudioStream)
+        self.stream = stream
         self.stream.time_base = Fraction(1, MIX_RATE)
         if codec == "aac":
             self.stream.bit_rate = AAC_BITRATE
@@ -424,6 +426,7 @@ def _encode(
     count = 0
     with av.open(str(partial), "w", format=container_format, options=options) as out:
         video = out.add_stream(video_codec, rate=rate)
+        assert isinstance(video, av.VideoStream)
         video.width, video.height, video.pix_fmt = width, height, pix_fmt
         # the muxer may change the stream's time base (MP4: 1/12288); frames are counted in 1/rate
         frame_time = 1 / rate
@@ -533,7 +536,7 @@ def probe_film(path: str | os.PathLike[str]) -> dict[str, Any]:
             for decoded in packet.decode():
                 if isinstance(decoded, av.VideoFrame):
                     frames += 1
-                else:
+                elif isinstance(decoded, av.AudioFrame):
                     samples += decoded.samples
         info: dict[str, Any] = {
             "video_frames": frames,
