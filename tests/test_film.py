@@ -12,6 +12,7 @@ import opentimelineio as otio
 import pytest
 from PIL import Image
 
+from filmaster_dag.cinema import film as film_module
 from filmaster_dag.cinema.film import (
     _burn_caption_frame,
     burn_caption,
@@ -279,7 +280,7 @@ def test_silence_when_there_is_no_mix(clips, tmp_path):
     assert sound.size and np.abs(sound).max() < 1e-4
 
 
-def test_poster_strip_is_a_jpeg_of_evenly_spaced_frames(clips, tmp_path):
+def test_poster_strip_is_a_jpeg_of_evenly_spaced_frames(clips, tmp_path, monkeypatch):
     out = render_film(_cut(clips), tmp_path / "film.mp4")
     strip = Image.open(io.BytesIO(poster_strip(out["path"], n=4, thumb_width=80)))
     assert strip.format == "JPEG" and strip.size == (4 * 80, 44)
@@ -290,6 +291,10 @@ def test_poster_strip_is_a_jpeg_of_evenly_spaced_frames(clips, tmp_path):
     film = _decode(out["path"])
     first = np.asarray(Image.fromarray(film[12]).resize((80, 44)), dtype=np.int16)
     assert np.abs(thumbs[:, :80] - first).mean() < 12
+    # a long film is sampled by seeking: the same frames
+    monkeypatch.setattr(film_module, "POSTER_SEEK_GAP", 0)
+    sought = np.asarray(Image.open(io.BytesIO(poster_strip(out["path"], n=4, thumb_width=80))).convert("RGB")).astype(np.int16)
+    assert np.abs(sought - thumbs).mean() < 1.0
 
 
 @pytest.mark.slow

@@ -554,9 +554,41 @@ def probe_film(path: str | os.PathLike[str]) -> dict[str, Any]:
     return info
 
 
+#: Frames between poster frames above which seeking to each (and decoding from its keyframe) beats decoding
+#: the whole film: about one x264 GOP.
+POSTER_SEEK_GAP = 250
+
+
+def _poster_frames(container: av.container.InputContainer, stream: av.VideoStream, wanted: Sequence[int]) -> Iterator[av.VideoFrame]:
+    """The film's frames at the sorted indices ``wanted``: by seeking when they lie far apart, else in one pass."""
+    rate = Fraction(stream.average_rate or stream.guessed_rate or 24)
+    gap = (wanted[-1] - wanted[0]) / max(1, len(wanted) - 1) if wanted else 0
+    if gap > POSTER_SEEK_GAP and stream.time_base:
+        first_pts = stream.start_time or 0
+        for index in wanted:
+            pts = first_pts + round(Fraction(index) / rate / stream.time_base)
+            container.seek(pts, stream=stream, backward=True)
+            found = None
+            for frame in container.decode(stream):
+                found = frame
+                if frame.pts is not None and frame.pts >= pts:
+                    break
+            if found is not None:
+                yield found
+        return
+    targets = iter(wanted)
+    target = next(targets, None)
+    for index, frame in enumerate(container.decode(stream)):
+        while index == target:
+            yield frame
+            target = next(targets, None)
+        if target is None:
+            break
+
+
 def poster_strip(path: str | os.PathLike[str], n: int = 8, thumb_width: int = 160) -> bytes:
     """A JPEG strip of ``n`` frames evenly spaced through the film (the middle of each n-th), side by side:
-    the film's poster in the UI."""
+    the film's poster in the UI. A long film is sampled by seeking, not decoded whole."""
     from PIL import Image
 
     if n < 1:
@@ -564,20 +596,15 @@ def poster_strip(path: str | os.PathLike[str], n: int = 8, thumb_width: int = 16
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        total = stream.frames or sum(1 for _ in container.decode(stream))
-        if not stream.frames:
-            container.seek(0)
+        total = stream.frames
+        if not total:  # no count in the header: count once, then start again
+            total = sum(1 for _ in container.decode(stream))
+            container.seek(0, stream=stream)
         wanted = sorted({min(total - 1, math.floor((k + 0.5) * total / n)) for k in range(n)})
         thumb_h = max(2, round(stream.height * thumb_width / stream.width / 2) * 2)
-        thumbs: list[np.ndarray] = []
-        targets = iter(wanted)
-        target = next(targets, None)
-        for index, frame in enumerate(container.decode(stream)):
-            if index == target:
-                thumbs.append(frame.to_ndarray(format="rgb24", width=thumb_width, height=thumb_h))
-                target = next(targets, None)
-            if target is None:
-                break
+        thumbs = [f.to_ndarray(format="rgb24", width=thumb_width, height=thumb_h) for f in _poster_frames(container, stream, wanted)]
+    if not thumbs:
+        raise ValueError(f"{path} has no pictures for a poster strip")
     buffer = io.BytesIO()
     Image.fromarray(np.hstack(thumbs)).save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
