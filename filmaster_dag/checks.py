@@ -1,6 +1,7 @@
 """Asset checks of the reference library (per film) and of productions (per brief)."""
 
 import warnings
+from fractions import Fraction
 
 import dagster as dg
 import pandas as pd
@@ -112,3 +113,66 @@ def no_shot_fell_back(generated_shots: pd.DataFrame) -> dg.AssetCheckResult:
 
 
 production_checks = [shot_plan_fits_the_brief, every_shot_generated_as_planned, no_shot_fell_back]
+
+
+@dg.asset_check(asset="final_film", partitions_def=productions, additional_ins={"sound_design": dg.AssetIn("sound_design")})
+def final_film_matches_the_cut(final_film: dict, sound_design: dict) -> dg.AssetCheckResult:
+    """The film decodes to exactly the timeline's frames, and its sound lasts as long as its picture (within one frame)."""
+    probed = final_film["probe"]
+    fps = float(Fraction(str(probed["frame_rate"])))
+    frames_ok = int(probed["video_frames"]) == int(final_film["timeline_frames"])
+    audio_ok = abs(float(probed["audio_s"]) - float(probed["video_s"])) <= 1.0 / fps + 1e-6
+    return dg.AssetCheckResult(
+        passed=frames_ok and audio_ok,
+        metadata={
+            "video_frames": int(probed["video_frames"]),
+            "timeline_frames": int(final_film["timeline_frames"]),
+            "video_s": float(probed["video_s"]),
+            "audio_s": float(probed["audio_s"]),
+            "mix": dg.MetadataValue.path(sound_design["mix"]),
+        },
+    )
+
+
+@dg.asset_check(asset="sound_design", partitions_def=productions)
+def mix_meets_the_loudness_target(sound_design: dict) -> dg.AssetCheckResult:
+    """The mix is within 1 LU of its integrated-loudness target, its true peak at or under the ceiling, nothing clipped."""
+    loud = sound_design["loudness"]
+    target = float(loud["target_lufs"])
+    within = abs(float(loud["integrated_lufs"]) - target) <= 1.0
+    peak_ok = float(loud["true_peak_dbtp"]) <= float(loud["ceiling_dbtp"]) + 1e-6
+    clipped = int(loud.get("clipped_samples", 0))
+    return dg.AssetCheckResult(
+        passed=within and peak_ok and clipped == 0,
+        metadata={
+            "integrated_lufs": loud["integrated_lufs"],
+            "target_lufs": round(target, 2),
+            "true_peak_dbtp": loud["true_peak_dbtp"],
+            "clipped_samples": clipped,
+        },
+    )
+
+
+@dg.asset_check(asset="deliverables", partitions_def=productions)
+def deliverables_read_back(deliverables: dict) -> dg.AssetCheckResult:
+    """The OTIO, FCP 7 XML, FCP X XML and EDL read back through OTIO with the same picture cut (clip names, in order)."""
+    import opentimelineio as otio
+
+    def names(path: str) -> list[str]:
+        tl = otio.adapters.read_from_file(path)
+        return [c.name for c in tl.video_tracks()[0].find_clips(shallow_search=True)]
+
+    reference = names(deliverables["otio"])
+    found = {}
+    for key in ("fcp_xml", "fcpx_xml", "edl"):
+        try:
+            found[key] = names(deliverables[key])
+        except Exception as err:  # a file no editor could open is exactly what this check reports
+            found[key] = [f"unreadable: {type(err).__name__}: {err}"]
+    same = {k: len(v) == len(reference) for k, v in found.items()}
+    return dg.AssetCheckResult(
+        passed=all(same.values()), metadata={"clips": len(reference), **{f"{k}_same_clip_count": v for k, v in same.items()}}
+    )
+
+
+post_production_checks = [final_film_matches_the_cut, mix_meets_the_loudness_target, deliverables_read_back]

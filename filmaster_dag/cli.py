@@ -5,7 +5,7 @@ filmaster demo                 ingest the inbox films (default: the shared sampl
 filmaster ingest [FILM ...]    ingest these film slugs (default: every film in the inbox)
 filmaster library              print what the library holds
 filmaster search TEXT [--where SQL] [-k N]   full-text search over shot descriptions
-filmaster produce BRIEF.yaml [--json]          a brief to script, references, shot plan and generated shots
+filmaster produce BRIEF.yaml [--json]          a brief to a film: script, references, shots, cut, review, sound, MP4, OTIO/FCP XML/EDL, SRT
 filmaster ui                   start the Dagster UI (dagster dev) on this project
 """
 
@@ -249,8 +249,9 @@ def produce(brief_file: str, verbose: bool = False) -> tuple[int, dict]:
     import dagster as dg
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .assets.post_production import post_production_assets
     from .assets.production import PRODUCTIONS, production_assets
-    from .checks import production_checks
+    from .checks import post_production_checks, production_checks
     from .definitions import build_resources
     from .partitions import productions
     from .resources.briefs import BriefInbox
@@ -279,7 +280,8 @@ def produce(brief_file: str, verbose: bool = False) -> tuple[int, dict]:
     with Progress(*columns, console=console, transient=False) as bars:
         task = bars.add_task(production, total=None, stage="starting")
 
-        result = _materialize_with_progress(bars, task, [*production_assets, *production_checks], production, instance, resources, verbose)
+        graph = [*production_assets, *post_production_assets, *production_checks, *post_production_checks]
+        result = _materialize_with_progress(bars, task, graph, production, instance, resources, verbose)
         bars.update(task, stage="[green]done[/green]" if result.success else "[red]failed[/red]")
     if not result.success:
         line, trace = _failure(result)
@@ -289,6 +291,8 @@ def produce(brief_file: str, verbose: bool = False) -> tuple[int, dict]:
         return 1, {"production": production, "error": line}
     store = resources["store"]
     manifest = store.read_table(PRODUCTIONS, production, "generated_shots.parquet")
+    delivered = store.read_json(PRODUCTIONS, production, "deliverables.json")
+    evaluation = store.uri(PRODUCTIONS, production, "film_evaluation.json")
     made = {
         "production": production,
         "script": store.uri(PRODUCTIONS, production, "script.json"),
@@ -303,11 +307,17 @@ def produce(brief_file: str, verbose: bool = False) -> tuple[int, dict]:
             }
             for r in manifest.itertuples()
         ],
+        **{key: delivered[key] for key in ("film", "otio", "fcp_xml", "fcpx_xml", "edl", "srt", "credits")},
+        "stems": delivered["stems"] | {"mix": delivered["mix"]},
+        "evaluation": evaluation,
     }
     hits = int(manifest["cached"].sum())
+    shown = [("film", made["film"]), ("OTIO", made["otio"]), ("FCP XML", made["fcp_xml"]), ("FCP X XML", made["fcpx_xml"])]
+    shown += [("EDL", made["edl"]), ("subtitles", made["srt"]), ("credits", made["credits"]), ("evaluation", evaluation)]
+    shown += [("stems", store.uri(PRODUCTIONS, production, "sound")), ("clips", store.uri(PRODUCTIONS, production, "clips"))]
     console.print(
-        f"[green]✓[/green] {production}: {len(manifest)} shots ({hits} from the cache) in {time.perf_counter() - t0:.1f} s\n"
-        f"  script:    {made['script']}\n  shot plan: {made['shot_plan']}\n  clips:     {store.uri(PRODUCTIONS, production, 'clips')}",
+        f"[green]✓[/green] {production}: {len(manifest)} shots ({hits} from the cache), film made in {time.perf_counter() - t0:.1f} s\n"
+        + "\n".join(f"  {label + ':':<11} {where}" for label, where in shown),
         highlight=False,
         soft_wrap=True,
     )
@@ -324,14 +334,14 @@ def demo_productions(verbose: bool = False) -> bool:
     briefs = build_resources()["briefs"].scan()
     made = {production: produce(str(path), verbose=verbose) for production, path in sorted(briefs.items())}
     table = Table(title="Productions")
-    for col in ("production", "shots", "film s", "generators", "shot plan", "status"):
+    for col in ("production", "shots", "film s", "generators", "film", "status"):
         table.add_column(col)
     for production, (status, out) in made.items():
         clips = out.get("clips", [])
         seconds = sum(c["duration_s"] for c in clips)
         generators = ", ".join(sorted({c["generator"] for c in clips}))
-        plan = out.get("shot_plan", "")
-        table.add_row(production, str(len(clips)), f"{seconds:.1f}", generators, plan, "ok" if status == 0 else out.get("error", "failed"))
+        film = out.get("film", "")
+        table.add_row(production, str(len(clips)), f"{seconds:.1f}", generators, film, "ok" if status == 0 else out.get("error", "failed"))
     _console().print(table)
     return all(status == 0 for status, _ in made.values())
 
@@ -351,7 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     p_search.add_argument("text")
     p_search.add_argument("--where", default=None, help="SQL filter, e.g. \"movement = 'static'\"")
     p_search.add_argument("-k", type=int, default=10)
-    p_produce = sub.add_parser("produce", help="produce a brief: script, references, shot plan, generated shots")
+    p_produce = sub.add_parser(
+        "produce",
+        help="produce a brief end to end: script, references, shot plan, shots, rough cut, review, fine cut, sound, film, deliverables",
+    )
     p_produce.add_argument("brief", help="the brief file (YAML), e.g. examples/briefs/dusk.yaml")
     p_produce.add_argument("--json", action="store_true", help="print one JSON object (paths) on stdout; progress goes to stderr")
     p_produce.add_argument("-v", "--verbose", action="store_true", help="Dagster's log and full traces of failures")

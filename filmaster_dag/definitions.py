@@ -13,8 +13,9 @@ from pathlib import Path
 import dagster as dg
 
 from .assets.library import library_assets
+from .assets.post_production import post_production_assets
 from .assets.production import production_assets
-from .checks import library_checks, production_checks
+from .checks import library_checks, post_production_checks, production_checks
 from .jobs import library_job, library_maintenance_job, production_job
 from .resources.briefs import BriefInbox
 from .resources.detection import ShotDetection
@@ -23,7 +24,9 @@ from .resources.generator import make_generator
 from .resources.inbox import FilmInbox
 from .resources.index import ReferenceIndex
 from .resources.llm import LanguageModel, OpenAICompatibleModel, make_language_model
+from .resources.sound_library import SoundLibrary
 from .resources.storage import MediaStore, TableIOManager
+from .resources.voice import make_voice
 from .schedules import library_compaction_schedule, library_refresh_schedule
 from .sensors import brief_inbox_sensor, film_inbox_sensor
 from .settings import FilmasterSettings
@@ -66,6 +69,8 @@ def build_resources(
         "briefs": BriefInbox(folder=settings.briefs),
         "language_model": _language_model(settings),
         "generator": make_generator(settings.generator, settings.diffusers_model, settings.diffusers_pipeline, settings.diffusers_device),
+        "voice": make_voice(settings.voice, model_path=settings.voice_model),
+        "sound_library": SoundLibrary(music=settings.music, sound=settings.sound),
     }
     resources.update(overrides)
     if "store" in overrides and "io_manager" not in overrides:
@@ -84,8 +89,8 @@ def _language_model(settings: FilmasterSettings) -> LanguageModel:
 
 def build_definitions(**kwargs: object) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*library_assets, *production_assets],
-        asset_checks=[*library_checks, *production_checks],
+        assets=[*library_assets, *production_assets, *post_production_assets],
+        asset_checks=[*library_checks, *production_checks, *post_production_checks],
         jobs=[library_job, library_maintenance_job, production_job],
         schedules=[library_refresh_schedule, library_compaction_schedule],
         sensors=[film_inbox_sensor, brief_inbox_sensor],

@@ -14,9 +14,10 @@ library_job = dg.define_asset_job(
 
 production_job = dg.define_asset_job(
     "production_job",
-    selection=dg.AssetSelection.groups("production"),
-    description="Produce one brief: the brief read and checked, the script, scene-level references from the library, "
-    "the coordinated shot plan and the generated shots (clips cached by content).",
+    selection=dg.AssetSelection.groups("production", "post_production"),
+    description="Produce one brief, brief to film: the brief read and checked, the script, scene-level references from the library, "
+    "the coordinated shot plan and the generated shots (clips cached by content); then the rough cut, the audience review, "
+    "the fine cut, the sound design and mix, the final film, the editor's deliverables and the film's evaluation.",
     executor_def=dg.in_process_executor,
 )
 

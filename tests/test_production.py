@@ -171,7 +171,7 @@ def test_changing_one_scene_regenerates_only_that_scenes_shots(reference_library
 
 
 @pytest.mark.slow
-def test_filmaster_produce_json_names_the_script_plan_and_clips(reference_library: ReferenceLibrary, tmp_path: Path):
+def test_filmaster_produce_json_names_the_script_plan_clips_film_and_deliverables(reference_library: ReferenceLibrary, tmp_path: Path):
     folder = tmp_path / "briefs"
     path = _copy_brief(folder, "dusk")
     env = {
@@ -194,6 +194,11 @@ def test_filmaster_produce_json_names_the_script_plan_and_clips(reference_librar
         assert Path(clip["path"]).is_file() and clip["scene"] == shot.scene_id
         assert clip["duration_s"] == pytest.approx(shot.duration_s) and clip["generator"].startswith("ripomatic")
     assert "production: dusk" in out.stderr
+    # brief to film: the film, the editor's files, subtitles, stems, credits and the evaluation
+    for key in ("film", "otio", "fcp_xml", "fcpx_xml", "edl", "srt", "credits", "evaluation"):
+        assert Path(made[key]).is_file(), key
+    assert set(made["stems"]) == {"dialogue", "music", "effects", "mix"} and all(Path(p).is_file() for p in made["stems"].values())
+    assert f"film:       {made['film']}" in out.stderr
 
 
 @pytest.mark.slow

@@ -119,6 +119,19 @@ def media_licences(readme: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def licences_near(folders: Iterable[str | os.PathLike[str] | None]) -> dict[str, dict[str, Any]]:
+    """The licence tables of the README.md beside (or one folder above) each media folder: the shared
+    media's layout (``media/README.md`` over ``media/films``, ``media/music``, ``media/sound``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for folder in folders:
+        if folder is None:
+            continue
+        for readme in (Path(folder) / "README.md", Path(folder).parent / "README.md"):
+            if readme.is_file():
+                out.update(media_licences(readme))
+    return out
+
+
 def licence_for(path: str | os.PathLike[str], licences: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
     """The licence entry for a used file: by its exact file name, else by an entry name the file's name contains
     (``librispeech-198-209-0000.ogg`` is LibriSpeech's ``198-209-0000``); None when the README does not say."""

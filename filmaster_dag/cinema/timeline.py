@@ -167,14 +167,15 @@ def timeline_rate(tl: otio.schema.Timeline) -> float:
     return tl.global_start_time.rate if tl.global_start_time else 24.0
 
 
-def _plain(value: Any) -> Any:
-    """OTIO's metadata containers (AnyDictionary, AnyVector) as plain dicts and lists."""
+def plain_metadata(value: Any) -> Any:
+    """OTIO's metadata containers (AnyDictionary, AnyVector) as plain dicts and lists (copies that
+    outlive their timeline, ready for JSON)."""
     if isinstance(value, (str, bytes)):
         return value
     if hasattr(value, "items"):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_metadata(v) for k, v in value.items()}
     if isinstance(value, Iterable):
-        return [_plain(v) for v in value]
+        return [plain_metadata(v) for v in value]
     return value
 
 
@@ -182,7 +183,7 @@ def shot_metadata(item: otio.core.Item) -> dict[str, Any]:
     """A clip's (or marker's) ``metadata["filmaster"]`` as plain Python: shot_id, scene_id, scale,
     movement, angle, description, dialogue (``[{"speaker", "text"}]``), narration, reference_shot_id,
     generator, source_frames; a freeze has ``hold_of`` instead of the shot's description."""
-    return _plain(item.metadata.get(META, {}))
+    return plain_metadata(item.metadata.get(META, {}))
 
 
 _meta = shot_metadata

