@@ -25,6 +25,9 @@ from .test_production import _failure_line
 
 pytestmark = pytest.mark.slow
 
+# production keys of their own: tests/test_production.py makes "dusk" and "silent-chase" in the same
+# shared library and expects a first run there to generate every clip
+DUSK, SILENT = "dusk-to-film", "silent-cards"
 GRAPH = [*production_assets, *post_production_assets, *production_checks, *post_production_checks]
 
 
@@ -74,9 +77,9 @@ def _parse_srt(text: str) -> list[tuple[float, float, str]]:
 def dusk(reference_library: ReferenceLibrary, tmp_path_factory) -> tuple[ReferenceLibrary, dict, dg.ExecuteInProcessResult]:
     """The dusk brief (two scenes, four lines of dialogue) made into a film once for this module."""
     folder = tmp_path_factory.mktemp("briefs")
-    (folder / "dusk.yaml").write_text((EXAMPLE_BRIEFS / "dusk.yaml").read_text())
+    (folder / f"{DUSK}.yaml").write_text((EXAMPLE_BRIEFS / "dusk.yaml").read_text())
     resources = {**reference_library.resources, "briefs": BriefInbox(folder=str(folder))}
-    result = _make(resources, reference_library.instance, "dusk")
+    result = _make(resources, reference_library.instance, DUSK)
     assert result.success, _failure_line(result)
     return reference_library, resources, result
 
@@ -91,8 +94,8 @@ def test_every_check_of_the_film_passes(dusk):
 
 def test_the_final_film_is_frame_exact_to_the_locked_cut_with_its_mix(dusk):
     library, _, _ = dusk
-    sound = _stored(library.root, "dusk", "sound_design")
-    film = _stored(library.root, "dusk", "final_film")
+    sound = _stored(library.root, DUSK, "sound_design")
+    film = _stored(library.root, DUSK, "final_film")
     tl = load_timeline(sound["timeline"])
     probed = probe_film(film["path"])
     fps = timeline_rate(tl)
@@ -117,7 +120,7 @@ def test_the_final_film_is_frame_exact_to_the_locked_cut_with_its_mix(dusk):
 
 def test_the_mix_meets_its_target_and_speech_sits_over_the_bed(dusk):
     library, _, _ = dusk
-    sound = _stored(library.root, "dusk", "sound_design")
+    sound = _stored(library.root, DUSK, "sound_design")
     import soundfile as sf
 
     from filmaster_dag.cinema.sound import measure
@@ -136,8 +139,8 @@ def test_the_mix_meets_its_target_and_speech_sits_over_the_bed(dusk):
 
 def test_editor_files_read_back_with_the_same_cut(dusk):
     library, _, _ = dusk
-    out = _stored(library.root, "dusk", "deliverables")
-    tl = load_timeline(_stored(library.root, "dusk", "sound_design")["timeline"])
+    out = _stored(library.root, DUSK, "deliverables")
+    tl = load_timeline(_stored(library.root, DUSK, "sound_design")["timeline"])
     expected = [(r["name"], r["duration"]) for r in cut_list(tl)]
     back = otio.adapters.read_from_file(out["otio"])
     assert [(c.name, round(c.duration().value)) for c in back.video_tracks()[0].find_clips(shallow_search=True)] == expected
@@ -156,14 +159,14 @@ def test_editor_files_read_back_with_the_same_cut(dusk):
 
 def test_subtitles_lie_inside_the_film_and_match_the_dialogue(dusk):
     library, _, _ = dusk
-    out = _stored(library.root, "dusk", "deliverables")
-    tl = load_timeline(_stored(library.root, "dusk", "sound_design")["timeline"])
+    out = _stored(library.root, DUSK, "deliverables")
+    tl = load_timeline(_stored(library.root, DUSK, "sound_design")["timeline"])
     cues = _parse_srt(Path(out["srt"]).read_text())
     length = duration_frames(tl) / timeline_rate(tl)
     assert [c[2] for c in cues] == [text for _, _, text in subtitle_cues(tl)]
     said = [
         f"{d['speaker']}: {d['text']}"
-        for s in load_timeline(_stored(library.root, "dusk", "fine_cut")).video_tracks()[0].find_clips()
+        for s in load_timeline(_stored(library.root, DUSK, "fine_cut")).video_tracks()[0].find_clips()
         for d in s.metadata["filmaster"].get("dialogue", [])
     ]
     assert [c[2] for c in cues] == said
@@ -172,8 +175,8 @@ def test_subtitles_lie_inside_the_film_and_match_the_dialogue(dusk):
 
 def test_credits_name_every_source_with_its_licence(dusk):
     library, _, _ = dusk
-    out = _stored(library.root, "dusk", "deliverables")
-    sound = _stored(library.root, "dusk", "sound_design")
+    out = _stored(library.root, DUSK, "deliverables")
+    sound = _stored(library.root, DUSK, "sound_design")
     text = Path(out["credits"]).read_text()
     for cue in sound["cues"]:
         assert Path(cue["path"]).name in text
@@ -185,7 +188,7 @@ def test_credits_name_every_source_with_its_licence(dusk):
 
 def test_evaluation_reports_the_measures(dusk):
     library, _, _ = dusk
-    ev = _stored(library.root, "dusk", "film_evaluation")
+    ev = _stored(library.root, DUSK, "film_evaluation")
     for key in ("camera_language", "rhythm", "cuts_on_beats", "dialogue_margin_db", "loudness", "review", "table"):
         assert key in ev, key
     assert abs(ev["loudness"]["integrated_lufs"] + 16.0) <= 1.0
@@ -194,15 +197,15 @@ def test_evaluation_reports_the_measures(dusk):
 
 def test_rematerializing_with_nothing_changed_regenerates_nothing(dusk):
     library, resources, _ = dusk
-    film = _stored(library.root, "dusk", "final_film")
+    film = _stored(library.root, DUSK, "final_film")
     stat = os.stat(film["path"])
-    again = _make(resources, library.instance, "dusk")
+    again = _make(resources, library.instance, DUSK)
     assert again.success, _failure_line(again)
     assert _metadata(again, "generated_shots")["generated"] == 0
     assert _metadata(again, "sound_design")["cached"] is True
     assert _metadata(again, "final_film")["cached"] is True
     assert os.stat(film["path"]).st_mtime_ns == stat.st_mtime_ns
-    assert _stored(library.root, "dusk", "final_film")["sha256"] == film["sha256"]
+    assert _stored(library.root, DUSK, "final_film")["sha256"] == film["sha256"]
 
 
 def test_a_silent_film_burns_its_title_cards_and_speaks_nothing(reference_library: ReferenceLibrary, tmp_path: Path):
@@ -225,14 +228,14 @@ def test_a_silent_film_burns_its_title_cards_and_speaks_nothing(reference_librar
     narration: The law is slow, the Tramp is not.
     mood: frantic
 """
-    (folder / "silent-chase.yaml").write_text((EXAMPLE_BRIEFS / "silent-chase.yaml").read_text().rstrip() + "\n" + scenes)
+    (folder / f"{SILENT}.yaml").write_text((EXAMPLE_BRIEFS / "silent-chase.yaml").read_text().rstrip() + "\n" + scenes)
     resources = {**reference_library.resources, "briefs": BriefInbox(folder=str(folder))}
-    result = _make(resources, reference_library.instance, "silent-chase")
+    result = _make(resources, reference_library.instance, SILENT)
     assert result.success, _failure_line(result)
-    sound = _stored(reference_library.root, "silent-chase", "sound_design")
+    sound = _stored(reference_library.root, SILENT, "sound_design")
     assert sound["lines"] == [] and sound["unvoiced"] and sound["voice"] == ""
     assert sound["cues"], "a silent film still has its score"
-    film = _stored(reference_library.root, "silent-chase", "final_film")
+    film = _stored(reference_library.root, SILENT, "final_film")
     tl = load_timeline(sound["timeline"])
     first, end, _ = subtitle_cues(tl)[0]
     frame = (first + end) // 2

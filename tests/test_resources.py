@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from filmaster_dag.partitions import films
 from filmaster_dag.resources.detection import ShotDetection
 from filmaster_dag.resources.embedder import OfflineEmbedder, OpenClipEmbedder, make_embedder
+from filmaster_dag.resources.sound_library import SoundLibrary
 from filmaster_dag.resources.storage import MediaStore, TableIOManager
 
 
@@ -91,3 +92,19 @@ def test_detector_settings_are_checked_when_definitions_load():
         ShotDetection(detector="magic")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="nonsense"):
         ShotDetection(params={"nonsense": 1.0})
+
+
+def test_sound_library_defaults_to_the_shared_media_and_fingerprints_its_files(tmp_path, media):
+    shared = SoundLibrary()
+    assert shared.music_folder == (media / "music").resolve() and shared.sound_folder == (media / "sound").resolve()
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "cue.ogg").write_bytes((media / "music" / "kevin_macleod-vibe_ace.ogg").read_bytes())
+    (music / "notes.txt").write_text("not audio")
+    own = SoundLibrary(music=str(music), sound=str(tmp_path / "missing"))
+    assert own.music_folder == music.resolve() and own.sound_folder is None  # a missing folder: no effects, not an error
+    before = own.fingerprint()
+    (music / "notes.txt").write_text("still not audio")
+    assert own.fingerprint() == before  # only audio files count
+    (music / "second.ogg").write_bytes((media / "music" / "sorohanro-solo_trumpet_06.ogg").read_bytes())
+    assert own.fingerprint() != before
