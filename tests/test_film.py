@@ -20,6 +20,7 @@ from filmaster_dag.cinema.film import (
     poster_strip,
     probe_film,
     render_film,
+    shot_motion,
     timeline_frames,
 )
 from filmaster_dag.cinema.render import encode_video
@@ -347,3 +348,18 @@ def test_a_mix_at_another_rate_is_resampled_to_48k(clips, tmp_path):
     # still a 440 Hz tone at the new rate: the strongest bin of a one-second window
     window = sound[48000:96000]
     assert abs(int(np.argmax(np.abs(np.fft.rfft(window)))) - 440) <= 2
+
+
+def test_shot_motion_tells_moving_pictures_from_still_ones(clips, tmp_path):
+    """Motion is measured in the frames the cut shows: Big Buck Bunny crossing the frame reads above
+    review.STILL_MOTION, the meadow with only leaves stirring below it, a held picture about zero."""
+    from filmaster_dag.cinema.review import STILL_MOTION
+
+    moving, slow, still = tmp_path / "moving.mp4", tmp_path / "slow.mp4", tmp_path / "still.mp4"
+    pictures = _bbb_windows([(1300, 24), (400, 24)], W, H)  # Bunny striding through the frame; the quiet meadow
+    encode_video(moving, pictures[0], 24)
+    encode_video(slow, pictures[1], 24)
+    encode_video(still, [pictures[0][0]] * 24, 24)
+    motion = shot_motion(_timeline([("moving", moving, 24), ("slow", slow, 24), ("still", still, 24)], "24"))
+    assert set(motion) == {"moving", "slow", "still"}
+    assert motion["still"] < 1.0 and motion["slow"] < STILL_MOTION < motion["moving"], motion

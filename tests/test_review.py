@@ -391,3 +391,40 @@ def test_a_character_on_screen_is_the_hook_even_in_a_static_silent_shot():
     assert signals["hook"]["shot_id"] == "s01-01" and signals["hook"]["at_s"] == 0
     assert "Buck" in signals["hook"]["why"]
     assert "slow_hook" not in {p["kind"] for p in signals["problems"]}
+
+
+def test_motion_in_a_static_frame_is_a_hook_and_not_dead_air():
+    """A static camera on a chase is not dead air: with the clip's measured motion the run of static,
+    silent shots is judged by what moves in it (the still one alone is quiet, and short enough)."""
+    shots = [
+        ("s01-01", "s01", "wide", "static", 120, "r1", []),
+        ("s01-02", "s01", "medium", "static", 120, "r2", []),
+        ("s01-03", "s01", "wide", "static", 96, "r3", []),
+    ]
+    tl = _cut(shots)
+    blind = audience_signals(tl, AUDIENCE)
+    assert {"slow_hook", "dead_air"} <= _kinds(blind) and _problem(blind, "dead_air")["seconds"] == 14.0
+    motion = {"s01-01": 32.0, "s01-02": 21.0, "s01-03": 4.0}  # a running figure, then a still landscape
+    seen = audience_signals(tl, AUDIENCE, motion_of=motion.get)
+    assert seen["hook"]["shot_id"] == "s01-01" and seen["hook"]["why"].startswith("motion in the frame")
+    assert not {"slow_hook", "dead_air"} & _kinds(seen)
+    assert [s["motion"] for s in seen["shots"]] == [32.0, 21.0, 4.0]
+
+
+def test_dead_air_trims_take_at_most_a_share_of_the_film():
+    """A film that is all static, silent stillness is the plan's problem: the review tightens it by at
+    most MAX_TIGHTEN_SHARE instead of cutting every shot to a second (a 45 s silent film once came out 16 s)."""
+    from filmaster_dag.cinema.review import MAX_TIGHTEN_SHARE
+
+    shots = [("s01-01", "s01", "wide", "pan_left", 72, "r0", [])] + [
+        (f"s01-{i:02d}", "s01", "medium" if i % 2 else "wide", "static", 120, f"r{i}", []) for i in range(2, 10)
+    ]
+    tl = _cut(shots)
+    total = sum(s[4] for s in shots)
+    signals = audience_signals(tl, AUDIENCE)
+    actions = rules_critique(signals, tl)
+    trimmed = sum(a.head_frames for a in actions if isinstance(a, TrimAction))
+    assert 0 < trimmed <= MAX_TIGHTEN_SHARE * total
+    assert all(f"at most {MAX_TIGHTEN_SHARE:.0%}" in a.reason for a in actions if isinstance(a, TrimAction))
+    fine, _ = apply_actions(tl, actions, AUDIENCE)
+    assert sum(r["duration"] for r in cut_list(fine)) >= (1 - MAX_TIGHTEN_SHARE) * total

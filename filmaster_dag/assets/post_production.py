@@ -32,7 +32,7 @@ from ..cinema import timeline as timeline_code
 from ..cinema.brief import Brief
 from ..cinema.credits import credits_records, credits_text, licences_near
 from ..cinema.evaluation import evaluate_film, text_frame_alignment
-from ..cinema.film import expected_frame, poster_strip, probe_film, render_film
+from ..cinema.film import expected_frame, poster_strip, probe_film, render_film, shot_motion
 from ..cinema.planning import SceneReferences, Script, ShotPlan
 from ..cinema.planning.script import line_seconds
 from ..cinema.progress import report
@@ -131,8 +131,9 @@ def audience_review(
     language_model: LanguageModel,
 ) -> dict:
     """The brief's audience watches the rough cut. Signals are measured from the cut and the library:
-    time to the first hook, pacing per scene against the matched references' rhythm, monotony,
-    near-duplicate shots (keyframe similarity), lines longer than their shots, dead air. A language
+    time to the first hook (a camera move, motion in the frame, a line, a face), pacing per scene
+    against the matched references' rhythm, monotony, near-duplicate shots (keyframe similarity),
+    lines longer than their shots, dead air (static, silent and still: motion measured in the clip). A language
     model critic (when configured) describes the cut, reasons, and proposes edit actions; the rules
     critic otherwise. Every action is validated; refused ones are listed with the reason."""
     production = context.partition_key
@@ -141,8 +142,11 @@ def audience_review(
         brief = stored_brief(production_brief)
         tl = load_timeline(rough_cut)
         pictures = _keyframes(tl)
+        motion = shot_motion(tl)
         library_s = library_shot_seconds(scene_references)
-        signals = audience_signals(tl, brief.audience, library_shot_s=library_s, keyframe_of=pictures.get, line_seconds=_line_time(brief))
+        signals = audience_signals(
+            tl, brief.audience, library_shot_s=library_s, keyframe_of=pictures.get, line_seconds=_line_time(brief), motion_of=motion.get
+        )
         actions, provenance = critique(tl, signals, brief.audience, language_model)
     problems = pd.DataFrame([{"kind": p["kind"], "shots": ", ".join(p["shots"]), "message": p["message"]} for p in signals["problems"]])
     acts = pd.DataFrame([{"action": a.action, "shot": getattr(a, "shot_id", "") or "", "reason": a.reason} for a in actions])  # type: ignore[attr-defined]
@@ -162,6 +166,7 @@ def audience_review(
     return {
         "audience": brief.audience.model_dump(mode="json"),
         "library_shot_s": library_s,
+        "motion": motion,
         "description": describe_cut(tl),
         "signals": signals,
         "summary": signal_summary(signals),
@@ -187,6 +192,7 @@ def fine_cut(context: dg.AssetExecutionContext, rough_cut: dict, audience_review
             library_shot_s=audience_review["library_shot_s"],
             keyframe_of=pictures.get,
             line_seconds=_line_time(brief),
+            motion_of=audience_review["motion"].get,
         )
         fine.name = tl.name
         fine.metadata["filmaster"] = {**dict(fine.metadata.get("filmaster", {})), "changes": changes}

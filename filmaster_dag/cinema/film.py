@@ -608,3 +608,40 @@ def poster_strip(path: str | os.PathLike[str], n: int = 8, thumb_width: int = 16
     buffer = io.BytesIO()
     Image.fromarray(np.hstack(thumbs)).save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
+
+
+#: Width (px) pictures are scaled to before subject motion is measured: coarse enough that grain and
+#: compression noise average out, fine enough to see a figure cross the frame.
+MOTION_WIDTH = 96
+
+
+def shot_motion(tl: otio.schema.Timeline) -> dict[str, float]:
+    """Per shot, the motion in what the cut shows of it: over consecutive frames of the shown source
+    range, the grey-level change (0..255, pictures at :data:`MOTION_WIDTH` px wide) that the most
+    changed 2 % of the picture reaches (98th percentile), median over the shot. A percentile, not a
+    mean, because a small figure running across a wide frame changes few pixels a lot, while film
+    grain and compression change every pixel a little: on the sample clips moving figures read
+    20-45, grain, mist and still landscapes 3-12 (see ``review.STILL_MOTION``). Freezes and gaps are
+    not measured. Each clip is decoded once, at low resolution."""
+    out: dict[str, float] = {}
+    for span in _spans(tl):
+        if span.path is None or span.freeze_of is not None or span.shot in out:
+            continue
+        first, last = min(span.sources), max(span.sources)
+        diffs: list[float] = []
+        previous: np.ndarray | None = None
+        with _open_video(span.path, span.shot) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            height = max(2, round(MOTION_WIDTH * stream.height / max(stream.width, 1) / 2) * 2)
+            for index, frame in enumerate(container.decode(stream)):
+                if index > last:
+                    break
+                if index < first:
+                    continue
+                grey = frame.reformat(width=MOTION_WIDTH, height=height, format="gray").to_ndarray().astype(np.float32)
+                if previous is not None:
+                    diffs.append(float(np.percentile(np.abs(grey - previous), 98)))
+                previous = grey
+        out[span.shot] = round(float(np.median(diffs)), 2) if diffs else 0.0
+    return out

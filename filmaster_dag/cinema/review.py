@@ -69,6 +69,12 @@ ATTENTION: dict[str, dict[str, float]] = {
     "medium": {"hook_s": 5.0, "shot_s": 4.0, "dead_air_s": 6.0},
     "long": {"hook_s": 8.0, "shot_s": 7.0, "dead_air_s": 10.0},
 }
+#: Subject motion (``film.shot_motion``: the grey-level change, 0..255, reached by the most changed
+#: 2 % of the picture between frames) below which a static shot reads as still. On the sample
+#: clips a figure crossing the frame reads 20-45; film grain, mist and still landscapes 3-12.
+STILL_MOTION = 15.0
+#: The review tightens, it does not re-edit: trims for dead air take at most this share of the cut.
+MAX_TIGHTEN_SHARE = 0.2
 #: A scene's mean shot length may stray this far (as a ratio) from its target before it reads as slow or rushed.
 PACING_TOLERANCE = 1.75
 #: Shots in a row with the same scale (or the same move) that read as monotonous.
@@ -158,10 +164,17 @@ def keyframe_similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(ta, tb) / (na * nb))
 
 
+def _moving(unit: dict[str, Any]) -> bool:
+    """Something moves in the frame (measured), whatever the camera does."""
+    return unit.get("motion") is not None and unit["motion"] >= STILL_MOTION
+
+
 def _hook(unit: dict[str, Any]) -> str | None:
-    """Why a shot grabs the audience (a move, a line, a face), or None."""
+    """Why a shot grabs the audience (a move, subject motion, a line, a face), or None."""
     if unit["movement"] not in ("static", "unknown", ""):
         return f"camera {unit['movement']}"
+    if _moving(unit):
+        return f"motion in the frame ({unit['motion']:.1f})"
     if unit["lines"]:
         return "a line"
     if unit["faces"] or unit["characters"]:
@@ -176,6 +189,7 @@ def audience_signals(
     library_shot_s: float | Mapping[str, float] | None = None,
     keyframe_of: Callable[[str], np.ndarray | None] | None = None,
     line_seconds: Callable[[str], float] = speaking_time_s,
+    motion_of: Callable[[str], float | None] | None = None,
 ) -> dict[str, Any]:
     """What the audience persona meets in the cut, measured.
 
@@ -187,12 +201,15 @@ def audience_signals(
     scene's pacing target halfway toward it; ``keyframe_of(shot_id)`` gives a
     shot's keyframe picture (H x W [x C] array) for the near-duplicate check; ``line_seconds`` is the
     screen time a line needs (spoken by default; ``planning.script.line_seconds`` with the brief for a
-    silent film's title cards).
+    silent film's title cards); ``motion_of(shot_id)`` the subject motion measured in the shot's clip
+    (:data:`STILL_MOTION` scale): a static shot where something moves is a hook and not dead air.
     """
     audience = audience or DEFAULT_AUDIENCE
     fps = timeline_rate(tl)
     targets = ATTENTION[audience.attention_span]
     units = _units(tl)
+    for u in units:
+        u["motion"] = motion_of(u["shot_id"]) if motion_of else None
     problems: list[dict[str, Any]] = []
 
     def sec(frames: float) -> float:
@@ -308,7 +325,7 @@ def audience_signals(
 
     # dead air: static, silent stretches
     limit = targets["dead_air_s"]
-    for quiet, group in itertools.groupby(units, key=lambda u: u["movement"] == "static" and not u["lines"]):
+    for quiet, group in itertools.groupby(units, key=lambda u: u["movement"] == "static" and not u["lines"] and not _moving(u)):
         run = list(group)
         length = sum(u["frames"] for u in run)
         if quiet and length > limit * fps:
@@ -327,7 +344,7 @@ def audience_signals(
         "attention_span": audience.attention_span,
         "fps": fps,
         "duration_s": sec(duration_frames(tl)),
-        "shots": [{k: u[k] for k in ("shot_id", "scene_id", "record_in", "frames", "scale", "movement")} for u in units],
+        "shots": [{k: u[k] for k in ("shot_id", "scene_id", "record_in", "frames", "scale", "movement", "motion")} for u in units],
         "hook": hook,
         "pacing": pacing,
         "problems": problems,
@@ -571,7 +588,9 @@ def rules_critique(signals: dict[str, Any], tl: otio.schema.Timeline) -> list[Ba
     - a slow hook: trim the heads of the static opening shots (longest first, each kept at least
       :data:`MIN_SHOT_S`), then speed what is left (at most 2x) until the hook comes in time;
     - lines longer than their shot: hold the shot by the missing frames;
-    - dead air later in the film: trim the heads of its longest static shots down to the limit;
+    - dead air later in the film: trim the heads of its longest static shots down to the limit, all such
+      trims together taking at most :data:`MAX_TIGHTEN_SHARE` of the film (the review tightens a cut;
+      a film that is all stillness is the plan's problem, reported, not cut to a third of its length);
     - monotony: rearrange the scene when another order (lines kept in order) breaks the run, else nothing.
 
     Slow or rushed pacing gets no action: it is a matter of the plan, reported for the critic and the notes.
@@ -617,8 +636,11 @@ def rules_critique(signals: dict[str, Any], tl: otio.schema.Timeline) -> list[Ba
         elif p["kind"] == "dead_air":
             left = [s for s in p["shots"] if s not in dropped]
             excess = sum(units[s]["frames"] - cut.get(s, 0) for s in left) - math.floor(p["limit_s"] * fps)
+            budget = math.floor(MAX_TIGHTEN_SHARE * sum(u["frames"] for u in units.values())) - sum(cut.values())
             why = f"{p['message']}; tighten the static shots"
-            actions += _trim_heads(units, left, excess, min_frames, cut, why)[0]
+            if budget < excess:
+                why += f" (by at most {MAX_TIGHTEN_SHARE:.0%} of the film: the rest is the plan's to change)"
+            actions += _trim_heads(units, left, min(excess, budget), min_frames, cut, why)[0]
         elif p["kind"] == "monotony":
             scene_id = units[p["shots"][0]]["scene_id"]
             ordered = [u for u in units.values() if u["shot_id"] not in dropped]
@@ -730,6 +752,7 @@ def apply_actions(
     library_shot_s: float | Mapping[str, float] | None = None,
     keyframe_of: Callable[[str], np.ndarray | None] | None = None,
     line_seconds: Callable[[str], float] = speaking_time_s,
+    motion_of: Callable[[str], float | None] | None = None,
 ) -> tuple[otio.schema.Timeline, list[dict[str, Any]]]:
     """The fine cut: ``actions`` applied in order to a copy of ``tl``, each checked first (a refused one
     is reported with its reason and skipped). The report has one entry per action: ``action``,
@@ -738,7 +761,9 @@ def apply_actions(
 
     def summary(cut: otio.schema.Timeline) -> dict[str, Any]:
         return signal_summary(
-            audience_signals(cut, audience, library_shot_s=library_shot_s, keyframe_of=keyframe_of, line_seconds=line_seconds)
+            audience_signals(
+                cut, audience, library_shot_s=library_shot_s, keyframe_of=keyframe_of, line_seconds=line_seconds, motion_of=motion_of
+            )
         )
 
     current = tl
