@@ -21,6 +21,7 @@ from filmaster_dag.cinema.film import (
     probe_film,
     render_film,
     shot_motion,
+    shot_pictures,
     timeline_frames,
 )
 from filmaster_dag.cinema.render import encode_video
@@ -363,3 +364,10 @@ def test_shot_motion_tells_moving_pictures_from_still_ones(clips, tmp_path):
     motion = shot_motion(_timeline([("moving", moving, 24), ("slow", slow, 24), ("still", still, 24)], "24"))
     assert set(motion) == {"moving", "slow", "still"}
     assert motion["still"] < 1.0 and motion["slow"] < STILL_MOTION < motion["moving"], motion
+    # the keyframe that comes with it is the shot's middle frame, as the review's thumbnail sees it
+    from filmaster_dag.cinema.review import keyframe_similarity
+
+    tl = _timeline([("moving", moving, 24), ("slow", slow, 24)], "24")
+    seen = shot_pictures(tl)
+    assert keyframe_similarity(seen["moving"][0], expected_frame(tl, 12)) > 0.99
+    assert keyframe_similarity(seen["moving"][0], expected_frame(tl, 36)) < keyframe_similarity(seen["slow"][0], expected_frame(tl, 36))

@@ -32,11 +32,11 @@ from ..cinema import timeline as timeline_code
 from ..cinema.brief import Brief
 from ..cinema.credits import credits_records, credits_text, licences_near
 from ..cinema.evaluation import evaluate_film, text_frame_alignment
-from ..cinema.film import expected_frame, poster_strip, probe_film, render_film, shot_motion
+from ..cinema.film import expected_frame, poster_strip, probe_film, render_film, shot_pictures
 from ..cinema.planning import SceneReferences, Script, ShotPlan
 from ..cinema.planning.script import line_seconds
 from ..cinema.progress import report
-from ..cinema.review import apply_actions, audience_signals, critique, describe_cut, library_shot_seconds, signal_summary
+from ..cinema.review import apply_actions, audience_signals, critique, describe_cut, keyframe_thumb, library_shot_seconds, signal_summary
 from ..cinema.sound import CEILING_DBTP, MIX_RATE, TARGET_LUFS, write_wav
 from ..cinema.sound_design import design_sound, spoken_lines
 from ..cinema.timeline import cut_list, duration_frames, plain_metadata, shot_metadata, subtitle_cues, subtitles_srt, write_deliverables
@@ -83,13 +83,11 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _keyframes(tl: otio.schema.Timeline) -> dict[str, np.ndarray]:
-    """Each shot's picture at its middle record frame (what the review compares for near-duplicates)."""
-    pictures = {}
-    for row in cut_list(tl):
-        if row["kind"] == "shot":
-            pictures[str(row["shot_id"])] = expected_frame(tl, int(row["record_in"]) + int(row["duration"]) // 2)
-    return pictures
+def _pictures(tl: otio.schema.Timeline) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Each shot's keyframe as a 16x16 grey thumbnail (what the review compares for near-duplicates,
+    small enough to store with the review) and its measured subject motion, from one decode per clip."""
+    seen = shot_pictures(tl)
+    return {shot: keyframe_thumb(picture) for shot, (picture, _) in seen.items()}, {shot: motion for shot, (_, motion) in seen.items()}
 
 
 def _line_time(brief: Brief):
@@ -141,8 +139,7 @@ def audience_review(
     with production_errors(context, production_brief["path"]):
         brief = stored_brief(production_brief)
         tl = load_timeline(rough_cut)
-        pictures = _keyframes(tl)
-        motion = shot_motion(tl)
+        pictures, motion = _pictures(tl)
         library_s = library_shot_seconds(scene_references)
         signals = audience_signals(
             tl, brief.audience, library_shot_s=library_s, keyframe_of=pictures.get, line_seconds=_line_time(brief), motion_of=motion.get
@@ -167,6 +164,7 @@ def audience_review(
         "audience": brief.audience.model_dump(mode="json"),
         "library_shot_s": library_s,
         "motion": motion,
+        "keyframes": {shot: np.round(thumb, 2).tolist() for shot, thumb in pictures.items()},
         "description": describe_cut(tl),
         "signals": signals,
         "summary": signal_summary(signals),
@@ -184,7 +182,7 @@ def fine_cut(context: dg.AssetExecutionContext, rough_cut: dict, audience_review
     with production_errors(context, production_brief["path"]):
         brief = stored_brief(production_brief)
         tl = load_timeline(rough_cut)
-        pictures = _keyframes(tl)
+        pictures = {shot: np.asarray(thumb) for shot, thumb in audience_review["keyframes"].items()}
         fine, changes = apply_actions(
             tl,
             audience_review["actions"],
@@ -557,7 +555,11 @@ def film_evaluation(
         review = {"before": audience_review["summary"], "after": dict(changes[-1]["after"]) if changes else audience_review["summary"]}
         alignment = None
         if embedder.available:
-            pictures = _keyframes(tl)
+            pictures = {
+                str(row["shot_id"]): expected_frame(tl, int(row["record_in"]) + int(row["duration"]) // 2)
+                for row in cut_list(tl)
+                if row["kind"] == "shot"
+            }
             alignment = text_frame_alignment(
                 tl, pictures.get, lambda imgs: embedder.embed_images(list(imgs)), lambda texts: embedder.embed_texts(list(texts))
             )

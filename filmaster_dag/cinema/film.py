@@ -616,20 +616,30 @@ MOTION_WIDTH = 96
 
 
 def shot_motion(tl: otio.schema.Timeline) -> dict[str, float]:
-    """Per shot, the motion in what the cut shows of it: over consecutive frames of the shown source
-    range, the grey-level change (0..255, pictures at :data:`MOTION_WIDTH` px wide) that the most
-    changed 2 % of the picture reaches (98th percentile), median over the shot. A percentile, not a
-    mean, because a small figure running across a wide frame changes few pixels a lot, while film
-    grain and compression change every pixel a little: on the sample clips moving figures read
-    20-45, grain, mist and still landscapes 3-12 (see ``review.STILL_MOTION``). Freezes and gaps are
-    not measured. Each clip is decoded once, at low resolution."""
-    out: dict[str, float] = {}
+    """Per shot, the motion in what the cut shows of it (see :func:`shot_pictures`)."""
+    return {shot: motion for shot, (_, motion) in shot_pictures(tl).items()}
+
+
+def shot_pictures(tl: otio.schema.Timeline) -> dict[str, tuple[np.ndarray, float]]:
+    """Per shot, ``(keyframe, motion)`` from one low-resolution decode of its clip: the RGB picture
+    (:data:`MOTION_WIDTH` px wide) at the shot's middle record frame, and the motion in what the cut
+    shows of it.
+
+    Motion: over consecutive frames of the shown source range, the grey-level change (0..255) that
+    the most changed 2 % of the picture reaches (98th percentile), median over the shot. A
+    percentile, not a mean, because a small figure running across a wide frame changes few pixels a
+    lot, while film grain and compression change every pixel a little: on the sample clips moving
+    figures read 20-45, grain, mist and still landscapes 3-12 (see ``review.STILL_MOTION``).
+    Freezes and gaps are not measured."""
+    out: dict[str, tuple[np.ndarray, float]] = {}
     for span in _spans(tl):
         if span.path is None or span.freeze_of is not None or span.shot in out:
             continue
         first, last = min(span.sources), max(span.sources)
+        middle = span.sources[span.frames // 2]
         diffs: list[float] = []
         previous: np.ndarray | None = None
+        keyframe: np.ndarray | None = None
         with _open_video(span.path, span.shot) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
@@ -639,9 +649,13 @@ def shot_motion(tl: otio.schema.Timeline) -> dict[str, float]:
                     break
                 if index < first:
                     continue
+                if index == middle:
+                    keyframe = frame.to_ndarray(format="rgb24", width=MOTION_WIDTH, height=height)
                 grey = frame.reformat(width=MOTION_WIDTH, height=height, format="gray").to_ndarray().astype(np.float32)
                 if previous is not None:
                     diffs.append(float(np.percentile(np.abs(grey - previous), 98)))
                 previous = grey
-        out[span.shot] = round(float(np.median(diffs)), 2) if diffs else 0.0
+        if keyframe is None:
+            raise ValueError(f"shot '{span.shot}': its media file {span.path} ends before frame {middle}")
+        out[span.shot] = (keyframe, round(float(np.median(diffs)), 2) if diffs else 0.0)
     return out

@@ -56,6 +56,7 @@ __all__ = [
     "critique",
     "describe_cut",
     "keyframe_similarity",
+    "keyframe_thumb",
     "library_shot_seconds",
     "rules_critique",
     "signal_summary",
@@ -140,7 +141,7 @@ def _runs(units: Sequence[dict[str, Any]], key: str) -> list[list[dict[str, Any]
     return runs
 
 
-def _grey_thumb(picture: np.ndarray, size: int = 16) -> np.ndarray:
+def keyframe_thumb(picture: np.ndarray, size: int = 16) -> np.ndarray:
     """A ``size``x``size`` grey thumbnail by block means (no resampling library needed)."""
     a = np.asarray(picture, dtype=np.float64)
     if a.ndim == 3:
@@ -156,11 +157,11 @@ def _grey_thumb(picture: np.ndarray, size: int = 16) -> np.ndarray:
 def keyframe_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """How alike two keyframes look: the correlation of their 16x16 grey thumbnails (-1..1; two flat
     frames of the same level count as 1, of different levels as 0)."""
-    ta, tb = _grey_thumb(a).ravel(), _grey_thumb(b).ravel()
+    ta, tb = keyframe_thumb(a).ravel(), keyframe_thumb(b).ravel()
     ta, tb = ta - ta.mean(), tb - tb.mean()
     na, nb = float(np.linalg.norm(ta)), float(np.linalg.norm(tb))
     if na < 1e-9 or nb < 1e-9:  # flat pictures: alike only when both are flat at the same level
-        return 1.0 if na < 1e-9 and nb < 1e-9 and abs(_grey_thumb(a).mean() - _grey_thumb(b).mean()) < 2.0 else 0.0
+        return 1.0 if na < 1e-9 and nb < 1e-9 and abs(keyframe_thumb(a).mean() - keyframe_thumb(b).mean()) < 2.0 else 0.0
     return float(np.dot(ta, tb) / (na * nb))
 
 
