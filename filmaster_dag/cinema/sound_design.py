@@ -35,6 +35,7 @@ import opentimelineio as otio
 
 from . import sound
 from .credits import licence_for, licences_near
+from .evaluation import dialogue_margin
 from .planning.models import speaking_time_s
 from .sound import CEILING_DBTP, MIX_RATE, TARGET_LUFS
 from .timeline import SpokenLine, add_audio_track, cut_list, line_slots, move_cut, scene_markers, shot_metadata, spoken_lines, timeline_rate
@@ -542,9 +543,7 @@ def design_sound(
     loudness = {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in figures.items()}  # silence: JSON has no -inf
     margin = music_duck = None
     if regions:
-        margin = _db(
-            sound.region_rms_db(stems["dialogue"], rate, regions) - sound.region_rms_db(stems["music"] + stems["effects"], rate, regions)
-        )
+        margin = dialogue_margin(stems["dialogue"], stems["music"] + stems["effects"], rate, regions)
         music_duck = _db(sound.region_rms_db(ducked_music, rate, regions) - sound.region_rms_db(music, rate, regions))
 
     # 6. the edit with its sound laid
