@@ -310,6 +310,7 @@ def produce(brief_file: str, verbose: bool = False) -> tuple[int, dict]:
         **{key: delivered[key] for key in ("film", "otio", "fcp_xml", "fcpx_xml", "edl", "srt", "credits")},
         "stems": delivered["stems"] | {"mix": delivered["mix"]},
         "evaluation": evaluation,
+        "duration_s": store.read_json(PRODUCTIONS, production, "final_film.json")["duration_s"],
     }
     hits = int(manifest["cached"].sum())
     shown = [("film", made["film"]), ("OTIO", made["otio"]), ("FCP XML", made["fcp_xml"]), ("FCP X XML", made["fcpx_xml"])]
@@ -334,14 +335,16 @@ def demo_productions(verbose: bool = False) -> bool:
     briefs = build_resources()["briefs"].scan()
     made = {production: produce(str(path), verbose=verbose) for production, path in sorted(briefs.items())}
     table = Table(title="Productions")
-    for col in ("production", "shots", "film s", "generators", "film", "status"):
+    for col in ("production", "shots", "planned s", "film s", "generators", "film", "status"):
         table.add_column(col)
     for production, (status, out) in made.items():
         clips = out.get("clips", [])
-        seconds = sum(c["duration_s"] for c in clips)
+        planned = sum(c["duration_s"] for c in clips)
+        cut = f"{out['duration_s']:.1f}" if "duration_s" in out else "-"
         generators = ", ".join(sorted({c["generator"] for c in clips}))
         film = out.get("film", "")
-        table.add_row(production, str(len(clips)), f"{seconds:.1f}", generators, film, "ok" if status == 0 else out.get("error", "failed"))
+        status_text = "ok" if status == 0 else out.get("error", "failed")
+        table.add_row(production, str(len(clips)), f"{planned:.1f}", cut, generators, film, status_text)
     _console().print(table)
     return all(status == 0 for status, _ in made.values())
 
