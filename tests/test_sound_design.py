@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -221,7 +222,7 @@ def test_design_sound_lays_the_edits_sound_tracks(designed, tmp_path):
     a1, a2 = d.timeline.audio_tracks()[:2]
     lines = a1.find_clips()
     assert [c.name for c in lines] == list(TAKES)
-    assert lines[1].media_reference.target_url == (SPEECH / TAKES["s01-02-d0"][0]).resolve().as_uri()
+    assert lines[1].media_reference.target_url == Path(os.path.abspath(SPEECH / TAKES["s01-02-d0"][0])).as_uri()  # links kept
     assert round(a1.range_of_child(lines[1]).start_time.value) == round(d.lines[1]["start_s"] * FPS)
     cues = a2.find_clips()
     assert [Path(otio.url_utils.filepath_from_url(c.media_reference.target_url)) for c in cues] == [Path(c["path"]) for c in d.cues]

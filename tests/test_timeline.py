@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import xml.etree.ElementTree as ET
 from fractions import Fraction
@@ -115,7 +116,7 @@ def test_rough_cut_is_the_plan_in_order_at_the_exact_rate(cut):
     for clip, (sid, _, frames, clip_frames, dialogue, narration) in zip(tl.find_clips(), SHOTS, strict=True):
         assert clip.source_range.duration.rate == rate and clip.source_range.duration.value == frames
         ref = clip.media_reference
-        assert ref.target_url == (folder / f"{sid}.mp4").resolve().as_uri()
+        assert ref.target_url == Path(os.path.abspath(folder / f"{sid}.mp4")).as_uri()
         assert ref.available_range.duration.value == clip_frames
         meta = clip.metadata["filmaster"]
         assert meta["shot_id"] == sid and meta["reference_shot_id"] == f"ref-{sid}" and meta["generator"] == "slate"
@@ -385,7 +386,7 @@ def test_audio_tracks_do_not_break_the_exports(cut, tmp_path):
     ]
     assert [(type(i).__name__, round(i.duration().value_rescaled_to(rate))) for i in lane2] == [("Gap", 5), ("Clip", 10)]
     whale_clip = lane1[0]
-    assert whale_clip.media_reference.target_url == whale.resolve().as_uri()
+    assert whale_clip.media_reference.target_url == Path(os.path.abspath(whale)).as_uri()  # as given, links kept
     assert whale_clip.source_range.start_time.value == 24 and whale_clip.source_range.start_time.rate == rate
     assert round(whale_clip.media_reference.available_range.duration.value_rescaled_to(rate)) == math.floor(
         sf.info(str(whale)).duration * rate
