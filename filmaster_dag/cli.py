@@ -74,8 +74,12 @@ def _failure(result) -> tuple[str, str]:
     return (errors[0].message.strip().splitlines() or [errors[0].cls_name])[0], "\n".join(e.to_string() for e in errors)
 
 
-def _materialize_with_progress(bars, task, assets: list, key: str, instance, resources: dict, verbose: bool, unit: str = ""):
+def _materialize_with_progress(
+    bars, task, assets: list, key: str, instance, resources: dict, verbose: bool, unit: str = "", counted_stages: bool = False
+):
     """``dg.materialize`` one partition in this process, its stage reports driving ``task``'s bar.
+    ``counted_stages``: a stage without a count clears the previous stage's (a production's stages each
+    count their own things: shots, lines); otherwise the last count stays (a film's frames).
     The full log (traces included) is in the run's event log either way; the console shows it with ``verbose``."""
     import dagster as dg
 
@@ -87,6 +91,8 @@ def _materialize_with_progress(bars, task, assets: list, key: str, instance, res
             return
         if event.total:
             bars.update(task, total=event.total, completed=event.done or 0, stage=f"{event.stage}{unit}")
+        elif counted_stages:
+            bars.update(task, total=None, completed=0, stage=event.stage)
         else:
             bars.update(task, stage=event.stage)
 
@@ -281,8 +287,9 @@ def produce(brief_file: str, verbose: bool = False) -> tuple[int, dict]:
         task = bars.add_task(production, total=None, stage="starting")
 
         graph = [*production_assets, *post_production_assets, *production_checks, *post_production_checks]
-        result = _materialize_with_progress(bars, task, graph, production, instance, resources, verbose)
-        bars.update(task, stage="[green]done[/green]" if result.success else "[red]failed[/red]")
+        result = _materialize_with_progress(bars, task, graph, production, instance, resources, verbose, counted_stages=True)
+        finished = "[green]done[/green]" if result.success else "[red]failed[/red]"
+        bars.update(task, total=1, completed=1 if result.success else 0, stage=finished)
     if not result.success:
         line, trace = _failure(result)
         console.print(f"[red]✗ {line}[/red]", highlight=False, soft_wrap=True)
