@@ -4,7 +4,7 @@ filmaster demo                 ingest the inbox films (default: the shared sampl
                                and produce every brief in the briefs inbox (default: examples/briefs)
 filmaster ingest [FILM ...]    ingest these film slugs (default: every film in the inbox)
 filmaster library              print what the library holds
-filmaster search TEXT [--where SQL] [-k N]   full-text search over shot descriptions
+filmaster search [TEXT] [--where SQL] [-k N] shots by words and/or measured attributes, with film timecode and keyframe
 filmaster produce BRIEF.yaml [--json]          a brief to a film: script, references, shots, cut, review, sound, MP4, OTIO/FCP XML/EDL, SRT
 filmaster ui                   start the Dagster UI (dagster dev) on this project
 """
@@ -218,24 +218,37 @@ def library_table(statuses: dict[str, str] | None = None) -> None:
     _console().print(table)
 
 
-def search(text: str, where: str | None, k: int) -> int:
+def search(text: str | None, where: str | None, k: int) -> int:
+    """Print the shots matching ``text`` (full-text, ranked) and/or ``where`` (SQL over the shots
+    table): score, film, SMPTE timecode at the film's rate, length, keyframe path, description."""
     from rich.table import Table
 
+    from .cinema.timecode import FrameTime
     from .definitions import build_resources
 
+    if not (text or where):
+        _console().print("[red]search needs TEXT, --where FILTER, or both[/red] (e.g. filmaster search --where \"movement = 'pan_left'\")")
+        return 2
     index = build_resources()["reference_index"].open()
     try:
-        hits = index.search_text(text, k=k, where=where)
+        hits = index.search_text(text, k=k, where=where) if text else index.filter(where, limit=k)
     except (ValueError, RuntimeError) as err:  # LanceDB reports a bad filter as either
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         _console().print(f"[red]search failed: {first}[/red] (check the --where filter: SQL over the shots table's columns)")
         return 2
-    table = Table(title=f"shots matching {text!r}" + (f" where {where}" if where else ""))
-    for col in ("shot_id", "start_s", "duration_s", "description"):
-        table.add_column(col)
+    if not text and len(hits):  # an attribute search has no rank: film order
+        hits = hits.sort_values(["film", "start_frame"], kind="stable")
+    title = " ".join(p for p in (f"shots matching {text!r}" if text else "shots", f"where {where}" if where else "") if p)
+    table = Table(title=title)
+    for col in ("score", "shot_id", "film", "timecode", "duration_s", "keyframe", "description"):
+        table.add_column(col, overflow="fold")  # a path folds onto more lines rather than losing its end
     for r in hits.itertuples():
-        table.add_row(r.shot_id, f"{r.start_s:.2f}", f"{r.duration_s:.2f}", r.description)
-    _console().print(table)
+        score = f"{r._score:.2f}" if text and hasattr(r, "_score") else "-"
+        tc = FrameTime.from_frame(int(r.start_frame), float(r.frame_rate)).smpte if r.frame_rate else f"{r.start_s:.2f} s"
+        table.add_row(score, r.shot_id, r.film, tc, f"{r.duration_s:.2f}", str(r.keyframe_path or ""), r.description)
+    _console().print(table, soft_wrap=True)
+    if not len(hits):
+        _console().print("no shot matches" + (": try fewer words, or an attribute filter with --where" if text else ""))
     return 0
 
 
@@ -367,8 +380,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--force", action="store_true", help="re-ingest films whose file is unchanged")
         p.add_argument("-v", "--verbose", action="store_true", help="Dagster's log and full traces of failures")
     sub.add_parser("library", help="print the library summary")
-    p_search = sub.add_parser("search", help="full-text search over shot descriptions")
-    p_search.add_argument("text")
+    p_search = sub.add_parser("search", help="find shots: full-text over descriptions and/or an SQL filter on measured attributes")
+    p_search.add_argument("text", nargs="?", default=None, help="words to find in shot descriptions (optional with --where)")
     p_search.add_argument("--where", default=None, help="SQL filter, e.g. \"movement = 'static'\"")
     p_search.add_argument("-k", type=int, default=10)
     p_produce = sub.add_parser(

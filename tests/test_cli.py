@@ -42,6 +42,13 @@ def test_ingest_library_and_search(tmp_path, media):
 
     search = run_cli("search", "black-and-white", "-k", "3", env=env)
     assert search.returncode == 0 and "chaplin-single-shot/0000" in search.stdout
+    # an attribute search needs no words; hits show film timecode and the keyframe's path
+    static = run_cli("search", "--where", "movement = 'static'", env={**env, "COLUMNS": "400"})  # wide: no cell folds
+    assert static.returncode == 0 and "chaplin-single-shot/0000" in static.stdout and "00:00:00:00" in static.stdout
+    assert f"{tmp_path / 'data' / 'library' / 'chaplin-single-shot'}/" in static.stdout and ".jpg" in static.stdout
+    none = run_cli("search", "--where", "movement = 'pan_left'", env=env)
+    assert none.returncode == 0 and "chaplin-single-shot/0000" not in none.stdout and "no shot matches" in none.stdout
+    assert run_cli("search", env=env).returncode == 2
 
     again = run_cli("ingest", "chaplin-single-shot", env=env)
     assert again.returncode == 0 and again.stdout.count("chaplin-single-shot │ 1 ") == 1

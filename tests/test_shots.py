@@ -436,3 +436,12 @@ def test_published_scores_table(bbb_run):
     # the dissolve hill -> burrow scores inside it and nowhere near the cuts
     assert scores["dissolve"][775:788].min() > 0
     assert all(scores["dissolve"][c - 5 : c + 6].max() == 0 for c in BBB_CUT_FRAMES)
+
+
+def test_smpte_timecode_counts_frames_at_the_nominal_rate():
+    assert FrameTime.from_frame(0, 24).smpte == "00:00:00:00"
+    assert FrameTime.from_frame(285, 24).smpte == "00:00:11:21"  # Big Buck Bunny's first cut
+    assert FrameTime.from_frame(24 * 3661 + 5, 24).smpte == "01:01:01:05"
+    ntsc = FrameTime.from_frame(24, Fraction(24000, 1001))
+    assert ntsc.smpte == "00:00:01:00" and ntsc.seconds > 1.0  # non-drop: 24 frames count a second of timecode
+    assert FrameTime.from_frame(29, 25).smpte == "00:00:01:04"

@@ -34,5 +34,15 @@ class FrameTime:
         s, ms = divmod(rem, 1000)
         return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
+    @property
+    def smpte(self) -> str:
+        """Non-drop-frame SMPTE timecode ``HH:MM:SS:FF`` as an editor reads it: frames counted at the
+        nominal whole rate (24000/1001 counts 24 to the second, as NLEs do without drop frame)."""
+        per_second = max(1, round(self.rate))
+        seconds, ff = divmod(self.frame, per_second)
+        h, rem = divmod(seconds, 3600)
+        m, s = divmod(rem, 60)
+        return f"{h:02d}:{m:02d}:{s:02d}:{ff:02d}"
+
     def __str__(self) -> str:  # pragma: no cover - display only
         return f"{self.timecode} (frame {self.frame} @ {float(self.rate):.3f} fps)"
