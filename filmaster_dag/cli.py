@@ -229,7 +229,15 @@ def search(text: str | None, where: str | None, k: int) -> int:
     if not (text or where):
         _console().print("[red]search needs TEXT, --where FILTER, or both[/red] (e.g. filmaster search --where \"movement = 'pan_left'\")")
         return 2
-    index = build_resources()["reference_index"].open()
+    resources = build_resources()
+    index = resources["reference_index"].open()
+    if text and not resources["embedder"].available:  # said once per search, where it matters: words, not a filter
+        _console().print(
+            "[dim]words match the shots' measured descriptions (camera, light, colour, length), not what is in the picture: "
+            "content search ('a rabbit') needs CLIP weights, e.g. FILMASTER_CLIP_WEIGHTS=laion2b_s34b_b79k "
+            "(downloaded once) or a local checkpoint, then re-ingest[/dim]",
+            soft_wrap=True,
+        )
     try:
         hits = index.search_text(text, k=k, where=where) if text else index.filter(where, limit=k)
     except (ValueError, RuntimeError) as err:  # LanceDB reports a bad filter as either

@@ -46,6 +46,8 @@ def test_ingest_library_and_search(tmp_path, media):
     static = run_cli("search", "--where", "movement = 'static'", env={**env, "COLUMNS": "400"})  # wide: no cell folds
     assert static.returncode == 0 and "chaplin-single-shot/0000" in static.stdout and "00:00:00:00" in static.stdout
     assert f"{tmp_path / 'data' / 'library' / 'chaplin-single-shot'}/" in static.stdout and ".jpg" in static.stdout
+    assert "content search ('a rabbit') needs CLIP weights" in search.stdout  # said once, with what to set
+    assert search.stdout.count("needs CLIP weights") == 1 and "needs CLIP weights" not in static.stdout
     none = run_cli("search", "--where", "movement = 'pan_left'", env=env)
     assert none.returncode == 0 and "chaplin-single-shot/0000" not in none.stdout and "no shot matches" in none.stdout
     assert run_cli("search", env=env).returncode == 2
