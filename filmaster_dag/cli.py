@@ -223,6 +223,7 @@ def search(text: str | None, where: str | None, k: int) -> int:
     table): score, film, SMPTE timecode at the film's rate, length, keyframe path, description."""
     from rich.table import Table
 
+    from .cinema.query import parse_query
     from .cinema.timecode import FrameTime
     from .definitions import build_resources
 
@@ -231,6 +232,10 @@ def search(text: str | None, where: str | None, k: int) -> int:
         return 2
     resources = build_resources()
     index = resources["reference_index"].open()
+    query = parse_query(text or "")
+    text, where = query.words or None, query.where(where)
+    if query.read:  # what the vocabulary made of the words, so a surprising hit can be understood
+        _console().print(f"[dim]read as: {query.where()}" + (f"; words: {text!r}" if text else "") + "[/dim]", soft_wrap=True)
     if text and not resources["embedder"].available:  # said once per search, where it matters: words, not a filter
         _console().print(
             "[dim]words match the shots' measured descriptions (camera, light, colour, length), not what is in the picture: "
@@ -246,7 +251,7 @@ def search(text: str | None, where: str | None, k: int) -> int:
         return 2
     if not text and len(hits):  # an attribute search has no rank: film order
         hits = hits.sort_values(["film", "start_frame"], kind="stable")
-    title = " ".join(p for p in (f"shots matching {text!r}" if text else "shots", f"where {where}" if where else "") if p)
+    title = " ".join(part for part in (f"shots matching {text!r}" if text else "shots", f"where {where}" if where else "") if part)
     table = Table(title=title)
     for col in ("score", "shot_id", "film", "timecode", "duration_s", "keyframe", "description"):
         table.add_column(col, overflow="fold")  # a path folds onto more lines rather than losing its end
