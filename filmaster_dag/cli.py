@@ -218,9 +218,10 @@ def library_table(statuses: dict[str, str] | None = None) -> None:
     _console().print(table)
 
 
-def search(text: str | None, where: str | None, k: int) -> int:
+def search(text: str | None, where: str | None, k: int, sheet: str | None = None) -> int:
     """Print the shots matching ``text`` (full-text, ranked) and/or ``where`` (SQL over the shots
-    table): score, film, SMPTE timecode at the film's rate, length, keyframe path, description."""
+    table): score, film, SMPTE timecode at the film's rate, length, keyframe path, description;
+    ``sheet``: also write a contact sheet (JPEG) of the hits' keyframes, labelled, in hit order."""
     from rich.table import Table
 
     from .cinema.query import parse_query
@@ -260,9 +261,33 @@ def search(text: str | None, where: str | None, k: int) -> int:
         tc = FrameTime.from_frame(int(r.start_frame), float(r.frame_rate)).smpte if r.frame_rate else f"{r.start_s:.2f} s"
         table.add_row(score, r.shot_id, r.film, tc, f"{r.duration_s:.2f}", str(r.keyframe_path or ""), r.description)
     _console().print(table, soft_wrap=True)
+    if sheet and len(hits):
+        _write_sheet(hits, sheet, resources["store"], bool(text))
     if not len(hits):
         _console().print("no shot matches" + (": try fewer words, or an attribute filter with --where" if text else ""))
     return 0
+
+
+def _write_sheet(hits, path: str, store, ranked: bool) -> None:
+    """A contact sheet of the hits' primary keyframes, each tile labelled with rank, score and timecode."""
+    from .cinema.keyframes import contact_sheet
+    from .cinema.timecode import FrameTime
+
+    tiles = []
+    for n, r in enumerate(hits.itertuples(), start=1):
+        try:
+            data = store.read_path(str(r.keyframe_path))
+        except (FileNotFoundError, OSError):
+            continue
+        tc = FrameTime.from_frame(int(r.start_frame), float(r.frame_rate)).smpte
+        score = f" {r._score:.1f}" if ranked and hasattr(r, "_score") else ""
+        tiles.append((f"#{n}{score} {r.film[:14]} {tc}", data))
+    if not tiles:
+        _console().print(f"[yellow]no keyframe of these hits could be read: {path} not written[/yellow]")
+        return
+    Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    Path(path).expanduser().write_bytes(contact_sheet(tiles, columns=min(5, len(tiles)), thumb_width=240))
+    _console().print(f"contact sheet of {len(tiles)} hits: {Path(path).expanduser()}", soft_wrap=True)
 
 
 def _production_key(brief: Path, briefs_folder: Path) -> tuple[str, Path]:
@@ -397,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     p_search.add_argument("text", nargs="?", default=None, help="words to find in shot descriptions (optional with --where)")
     p_search.add_argument("--where", default=None, help="SQL filter, e.g. \"movement = 'static'\"")
     p_search.add_argument("-k", type=int, default=10)
+    p_search.add_argument("--sheet", default=None, metavar="OUT.jpg", help="also write a contact sheet of the hits' keyframes")
     p_produce = sub.add_parser(
         "produce",
         help="produce a brief end to end: script, references, shot plan, shots, rough cut, review, fine cut, sound, film, deliverables",
@@ -430,7 +456,7 @@ def _run(args: argparse.Namespace) -> int:
         library_table()
         return 0
     if args.command == "search":
-        return search(args.text, args.where, args.k)
+        return search(args.text, args.where, args.k, args.sheet)
     if args.command == "produce":
         if not args.json:
             return produce(args.brief, verbose=args.verbose)[0]

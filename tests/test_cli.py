@@ -43,8 +43,13 @@ def test_ingest_library_and_search(tmp_path, media):
     search = run_cli("search", "black-and-white", "-k", "3", env=env)
     assert search.returncode == 0 and "chaplin-single-shot/0000" in search.stdout
     # an attribute search needs no words; hits show film timecode and the keyframe's path
-    static = run_cli("search", "--where", "movement = 'static'", env={**env, "COLUMNS": "400"})  # wide: no cell folds
+    sheet = tmp_path / "found" / "static.jpg"
+    static = run_cli("search", "--where", "movement = 'static'", "--sheet", str(sheet), env={**env, "COLUMNS": "400"})  # wide: no fold
     assert static.returncode == 0 and "chaplin-single-shot/0000" in static.stdout and "00:00:00:00" in static.stdout
+    from PIL import Image
+
+    with Image.open(sheet) as picture:  # one labelled tile per hit (here the one Chaplin shot)
+        assert picture.format == "JPEG" and 200 < picture.width < 300 and picture.height > 100
     assert f"{tmp_path / 'data' / 'library' / 'chaplin-single-shot'}/" in static.stdout and ".jpg" in static.stdout
     assert "content search ('a rabbit') needs CLIP weights" in search.stdout  # said once, with what to set
     assert search.stdout.count("needs CLIP weights") == 1 and "needs CLIP weights" not in static.stdout
