@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import groupby
 
 import numpy as np
 import opentimelineio as otio
@@ -12,7 +11,7 @@ import pandas as pd
 import pytest
 
 from filmaster_dag.cinema.brief import Audience
-from filmaster_dag.cinema.planning.models import PlannedShot, Provenance, ScenePlan, SceneReferences, ShotPlan, reading_time_s
+from filmaster_dag.cinema.planning.models import PlannedShot, SceneReferences, reading_time_s
 from filmaster_dag.cinema.review import (
     CritiqueAnswer,
     DropAction,
@@ -32,6 +31,7 @@ from filmaster_dag.cinema.timeline import cut_list, rough_cut
 from filmaster_dag.resources.llm import OpenAICompatibleModel
 
 from .llm_server import ScriptedServer, ok
+from .plans import shot_plan
 
 FPS = "24"
 AUDIENCE = Audience(who="children 6-10 watching with a parent", attention_span="medium", dislikes=["slow openings"])
@@ -75,18 +75,7 @@ def _cut(shots) -> otio.schema.Timeline:
         )
         for order, (sid, scene, scale, move, frames, ref, dialogue) in enumerate(shots)
     ]
-    by_scene = [list(group) for _, group in groupby(planned, key=lambda s: s.scene_id)]
-    plan = ShotPlan(
-        production="review",
-        frame_rate=FPS,
-        width=64,
-        height=48,
-        target_duration_s=30.0,
-        scenes=[
-            ScenePlan(scene_id=g[0].scene_id, duration_s=sum(s.duration_s for s in g), shots=g, provenance=Provenance(by="rules"))
-            for g in by_scene
-        ],
-    )
+    plan = shot_plan(planned, FPS, production="review", target_duration_s=30.0)
     # the generated clips are exactly their planned length (the rough cut reads no pixels)
     manifest = pd.DataFrame([{"shot_id": s[0], "path": f"/clips/{s[0]}.mp4", "frames": s[4], "generator": "slate"} for s in shots])
     return rough_cut(plan, manifest, "Review Test")

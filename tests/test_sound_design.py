@@ -14,12 +14,13 @@ import pytest
 from filmaster_dag.cinema import sound
 from filmaster_dag.cinema.brief import DialogueLine
 from filmaster_dag.cinema.credits import credits_records, media_licences
-from filmaster_dag.cinema.planning.models import PlannedShot, Provenance, ScenePlan, ShotPlan, speaking_time_s
+from filmaster_dag.cinema.planning.models import PlannedShot, speaking_time_s
 from filmaster_dag.cinema.sound_design import conform_to_beats, design_sound, line_slots, sound_concepts, spoken_lines
 from filmaster_dag.cinema.timeline import cut_list, duration_frames, hold, rough_cut, trim, write_deliverables
 from filmaster_dag.cinema.vocabulary import CameraAngle, CameraMovement, ShotScale
 
 from .conftest import MEDIA
+from .plans import shot_plan
 
 MUSIC, SOUND, SPEECH = MEDIA / "music", MEDIA / "sound", MEDIA / "speech"
 ROBIN = SOUND / "inspectorj-robin_whistle.ogg"
@@ -47,35 +48,24 @@ TAKES = {
 
 
 def _cut() -> otio.schema.Timeline:
-    scenes: dict[str, list[PlannedShot]] = {}
-    for order, (sid, scene, frames, _, _, description, dialogue, narration) in enumerate(SHOTS):
-        scenes.setdefault(scene, []).append(
-            PlannedShot(
-                shot_id=sid,
-                scene_id=scene,
-                order=order,
-                prompt=description,
-                description=description,
-                shot_scale=ShotScale.MEDIUM,
-                camera_angle=CameraAngle.EYE_LEVEL,
-                movement=CameraMovement.STATIC,
-                frames=frames,
-                duration_s=frames / FPS,
-                dialogue=[DialogueLine(speaker=s, text=t) for s, t in dialogue],
-                narration=narration,
-            )
+    shots = [
+        PlannedShot(
+            shot_id=sid,
+            scene_id=scene,
+            order=order,
+            prompt=description,
+            description=description,
+            shot_scale=ShotScale.MEDIUM,
+            camera_angle=CameraAngle.EYE_LEVEL,
+            movement=CameraMovement.STATIC,
+            frames=frames,
+            duration_s=frames / FPS,
+            dialogue=[DialogueLine(speaker=s, text=t) for s, t in dialogue],
+            narration=narration,
         )
-    plan = ShotPlan(
-        production="sound",
-        frame_rate=str(FPS),
-        width=64,
-        height=48,
-        target_duration_s=40.0,
-        scenes=[
-            ScenePlan(scene_id=k, duration_s=sum(s.duration_s for s in v), shots=v, provenance=Provenance(by="rules"))
-            for k, v in scenes.items()
-        ],
-    )
+        for order, (sid, scene, frames, _, _, description, dialogue, narration) in enumerate(SHOTS)
+    ]
+    plan = shot_plan(shots, str(FPS), production="sound", target_duration_s=40.0)
     manifest = pd.DataFrame([{"shot_id": s[0], "path": f"/clips/{s[0]}.mp4", "frames": s[3]} for s in SHOTS])
     tl = rough_cut(plan, manifest, "Sound Test", headings=HEADINGS)
     for sid, *_, head, _, _, _ in SHOTS:  # unused head media: room for the cut before it to roll earlier

@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from filmaster_dag.cinema.brief import DialogueLine
-from filmaster_dag.cinema.planning.models import PlannedShot, Provenance, ScenePlan, ShotPlan, speaking_time_s
+from filmaster_dag.cinema.planning.models import PlannedShot, ShotPlan, speaking_time_s
 from filmaster_dag.cinema.slate import render_slate
 from filmaster_dag.cinema.timeline import (
     add_audio_track,
@@ -38,6 +38,7 @@ from filmaster_dag.cinema.timeline import (
 from filmaster_dag.cinema.vocabulary import CameraAngle, CameraMovement, ShotScale
 
 from .conftest import MEDIA
+from .plans import shot_plan
 
 SOUND = MEDIA / "sound"
 
@@ -53,36 +54,25 @@ HEADINGS = {"s01": "EXT. VALLEY - DAWN", "s02": "INT. HUT - DAY"}
 
 def _plan(fps: str) -> ShotPlan:
     rate = Fraction(fps)
-    scenes: dict[str, list[PlannedShot]] = {}
-    for order, (sid, scene, frames, _, dialogue, narration) in enumerate(SHOTS):
-        scenes.setdefault(scene, []).append(
-            PlannedShot(
-                shot_id=sid,
-                scene_id=scene,
-                order=order,
-                prompt=f"shot {sid}",
-                description=f"what {sid} shows",
-                shot_scale=ShotScale.MEDIUM,
-                camera_angle=CameraAngle.EYE_LEVEL,
-                movement=CameraMovement.STATIC,
-                frames=frames,
-                duration_s=float(frames / rate),
-                dialogue=[DialogueLine(speaker=s, text=t) for s, t in dialogue],
-                narration=narration,
-                reference_shot_id=f"ref-{sid}",
-            )
+    shots = [
+        PlannedShot(
+            shot_id=sid,
+            scene_id=scene,
+            order=order,
+            prompt=f"shot {sid}",
+            description=f"what {sid} shows",
+            shot_scale=ShotScale.MEDIUM,
+            camera_angle=CameraAngle.EYE_LEVEL,
+            movement=CameraMovement.STATIC,
+            frames=frames,
+            duration_s=float(frames / rate),
+            dialogue=[DialogueLine(speaker=s, text=t) for s, t in dialogue],
+            narration=narration,
+            reference_shot_id=f"ref-{sid}",
         )
-    return ShotPlan(
-        production="test",
-        frame_rate=fps,
-        width=64,
-        height=48,
-        target_duration_s=2.0,
-        scenes=[
-            ScenePlan(scene_id=k, duration_s=sum(s.duration_s for s in v), shots=v, provenance=Provenance(by="rules"))
-            for k, v in scenes.items()
-        ],
-    )
+        for order, (sid, scene, frames, _, dialogue, narration) in enumerate(SHOTS)
+    ]
+    return shot_plan(shots, fps, target_duration_s=2.0)
 
 
 def _manifest(plan: ShotPlan, folder: Path) -> pd.DataFrame:
