@@ -257,11 +257,10 @@ def _takes(production: str, brief: Brief, lines: list, voice: Voice, store: Medi
             audio, rate = voice.synthesize(line.text, seed=seed)
             if pitch:
                 audio = pedalboard.time_stretch(audio, rate, stretch_factor=1.0, pitch_shift_in_semitones=pitch).reshape(-1)
-            buf = io.BytesIO()
-            sf.write(buf, np.asarray(audio, np.float32), rate, format="WAV", subtype="PCM_16")
-            store.write_bytes(buf.getvalue(), PRODUCTIONS, production, "sound", "lines", name)
+            store.write_bytes(_wav_bytes(audio, rate, "PCM_16"), PRODUCTIONS, production, "sound", "lines", name)
             spoken += 1
         path = store.uri(PRODUCTIONS, production, "sound", "lines", name)
+        # the stored 16-bit take, also when just spoken: a first run mixes exactly what a cached one will
         audio, rate = sf.read(io.BytesIO(store.read_bytes(PRODUCTIONS, production, "sound", "lines", name)), dtype="float32")
         takes[line.key] = (np.asarray(audio, np.float32), int(rate), path)
     report(production, "voicing lines", len(lines), len(lines))
@@ -272,10 +271,11 @@ def _takes(production: str, brief: Brief, lines: list, voice: Voice, store: Medi
     return takes, [], spoken
 
 
-def _wav_bytes(audio: np.ndarray, rate: int) -> bytes:
+def _wav_bytes(audio: np.ndarray, rate: int, subtype: str = "PCM_24") -> bytes:
+    """A WAV as :func:`~filmaster_dag.cinema.sound.write_wav` writes it (clipped to full scale), as bytes for the store."""
     with tempfile.TemporaryDirectory(prefix="filmaster-wav-") as tmp:
         path = os.path.join(tmp, "out.wav")
-        write_wav(path, audio, rate, subtype="PCM_24")
+        write_wav(path, audio, rate, subtype=subtype)
         return Path(path).read_bytes()
 
 
@@ -417,7 +417,7 @@ def final_film(
         captions = subtitle_cues(tl) if brief.style.narration == "title_cards" else []
         mix_sha = hashlib.sha256(Path(sound_design["mix"]).read_bytes()).hexdigest()
         key = _digest(POST_VERSION, _code_version(film_code), sound_design["timeline"], mix_sha, config.model_dump(), captions)
-        suffix = ".mp4" if config.codec == "h264" else ".mov"
+        suffix = ".mp4" if codec == "h264" else ".mov"
         name = f"{production}-{key[:12]}{suffix}"
         previous = _read_stored(store, production, "final_film.json")
         if previous and previous.get("cache_key") == key and Path(previous["path"]).is_file():
