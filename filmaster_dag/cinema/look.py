@@ -1,0 +1,288 @@
+"""What a shot looks like: an offline visual descriptor of one frame, for search by example.
+
+``describe_look(rgb)`` turns a frame into a fixed-length, L2-normalised vector that a shot index
+can search with cosine (or L2) distance: "find shots that look like this frame". No model weights,
+no network: it measures what a cinematographer would look at first.
+
+* **colour layout**: where the colours sit (an 8x8 grid of mean Lab colours, compressed by a
+  2-D DCT as in MPEG-7's Colour Layout): a green meadow under a blue sky, a dark left half.
+* **palette**: which colours the frame is made of, wherever they sit (a soft Lab histogram):
+  the grade, warm or cool, saturated or black and white, high-key or low-key.
+* **texture**: edge orientation over a 3x3 grid (the frame's lines: verticals of trees, a
+  horizon), edge density and gradient energy at two scales (fine grass vs. smooth sky).
+* **composition**: where the weight sits: brightness and detail over the thirds, their
+  centroids, the horizon line, left-right and top-bottom symmetry.
+
+Every block is normalised to unit length and weighted, so no block dominates and the cosine of
+two looks is the weighted mean of the per-block cosines (:func:`explain_look` reports them). The
+frame is first reduced to a fixed analysis size with area averaging, which makes the descriptor
+independent of resolution and of most codec differences (the same frame at 720p VP8 and 360p
+H.264 describes almost the same).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+#: Bump whenever the descriptor changes: stored vectors of another version must be recomputed.
+LOOK_VERSION = "look-1"
+
+#: The analysis picture (width, height): every frame is area-averaged to this size first. Wide
+#: enough for the edges of a 3x3 grid, small enough to erase grain and codec blocking.
+ANALYSIS_SIZE = (128, 72)
+
+# Block sizes (see the module docstring); each block ends in a constant "bias" component where the
+# features are signed, so that two nearly featureless frames (flat grey) still compare as alike.
+_LAYOUT_COEFFS = (15, 10, 10)  # zigzag DCT coefficients kept for L, a, b (MPEG-7 keeps 6/3/3)
+_PALETTE_BINS = (4, 5, 5)  # L x a x b; the middle a and b bins are the neutral greys
+_ORIENT_BINS = 6  # unsigned edge orientations, 30 degrees apart
+_GRID = 3  # thirds
+
+_LAYOUT_DIM = sum(_LAYOUT_COEFFS) + 1
+_PALETTE_DIM = int(np.prod(_PALETTE_BINS))
+_TEXTURE_DIM = _GRID * _GRID * _ORIENT_BINS + 2 * _GRID * _GRID + 4 + 1
+_COMPOSITION_DIM = 9 + 9 + 4 + 2 + 2 + 1
+
+#: Block name -> (start, stop) in the vector, in order.
+BLOCKS: dict[str, tuple[int, int]] = {}
+_start = 0
+for _name, _dim in (
+    ("colour_layout", _LAYOUT_DIM),
+    ("palette", _PALETTE_DIM),
+    ("texture", _TEXTURE_DIM),
+    ("composition", _COMPOSITION_DIM),
+):
+    BLOCKS[_name] = (_start, _start + _dim)
+    _start += _dim
+
+#: Length of a look vector.
+LOOK_DIM: int = _start
+
+#: Share of each block in the cosine (the squares of the block weights; they sum to 1).
+BLOCK_SHARES: dict[str, float] = {"colour_layout": 0.35, "palette": 0.25, "texture": 0.2, "composition": 0.2}
+
+
+def _zigzag(n: int) -> list[tuple[int, int]]:
+    """JPEG zigzag order of an n x n DCT: low frequencies (broad colour areas) first."""
+    return sorted(((i, j) for i in range(n) for j in range(n)), key=lambda p: (p[0] + p[1], p[0] if (p[0] + p[1]) % 2 else p[1]))
+
+
+_ZIGZAG = _zigzag(8)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 1e-12 else v
+
+
+def _analysis_lab(rgb: np.ndarray) -> np.ndarray:
+    """The frame at the analysis size as float Lab (L 0..100, a and b about -100..100)."""
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[:, :, None], 3, axis=2)
+    if rgb.ndim != 3 or rgb.shape[2] < 3 or rgb.shape[0] < 2 or rgb.shape[1] < 2:
+        raise ValueError(f"describe_look needs an RGB picture H x W x 3, got shape {rgb.shape}")
+    rgb = np.ascontiguousarray(rgb[:, :, :3])
+    if rgb.dtype != np.uint8:
+        rgb = np.clip(rgb, 0, 255).astype(np.uint8)
+    small = cv2.resize(rgb, ANALYSIS_SIZE, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+
+def _colour_layout(lab: np.ndarray) -> np.ndarray:
+    grid = cv2.resize(lab, (8, 8), interpolation=cv2.INTER_AREA)
+    # Centre and scale the channels so that a full swing of lightness and of a strong hue weigh alike.
+    chans = ((grid[:, :, 0] - 50.0) / 25.0, grid[:, :, 1] / 20.0, grid[:, :, 2] / 20.0)
+    parts = []
+    for chan, keep in zip(chans, _LAYOUT_COEFFS, strict=True):
+        coeffs = cv2.dct(np.ascontiguousarray(chan, dtype=np.float32))
+        parts.append(np.array([coeffs[i, j] for i, j in _ZIGZAG[:keep]], np.float32))
+    return _unit(np.concatenate([*parts, [1.0]]).astype(np.float32))
+
+
+def _soft_bin(values: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linear (soft) assignment of each value to its two nearest bin centres: lower bin, weight on it, weight on the next."""
+    step = centres[1] - centres[0]
+    pos = np.clip((values - centres[0]) / step, 0, len(centres) - 1 - 1e-6)
+    lo = np.floor(pos).astype(np.int64)
+    frac = pos - lo
+    return lo, 1.0 - frac, frac
+
+
+_L_CENTRES = np.array([12.5, 37.5, 62.5, 87.5], np.float32)
+_AB_CENTRES = np.array([-30.0, -15.0, 0.0, 15.0, 30.0], np.float32)
+
+
+def _palette(lab: np.ndarray) -> np.ndarray:
+    """Soft Lab histogram, square-rooted (Hellinger): unit length, and cosine = Bhattacharyya coefficient."""
+    nl, na, nb = _PALETTE_BINS
+    flat = lab.reshape(-1, 3)
+    li, lw0, lw1 = _soft_bin(flat[:, 0], _L_CENTRES)
+    ai, aw0, aw1 = _soft_bin(flat[:, 1], _AB_CENTRES)
+    bi, bw0, bw1 = _soft_bin(flat[:, 2], _AB_CENTRES)
+    hist = np.zeros(nl * na * nb, np.float64)
+    for dl, wl in ((0, lw0), (1, lw1)):
+        for da, wa in ((0, aw0), (1, aw1)):
+            for db, wb in ((0, bw0), (1, bw1)):
+                idx = ((li + dl) * na + (ai + da)) * nb + (bi + db)
+                hist += np.bincount(idx, weights=wl * wa * wb, minlength=hist.size)
+    return np.sqrt(hist / max(hist.sum(), 1e-12)).astype(np.float32)
+
+
+def _cells(values: np.ndarray, grid: int = _GRID) -> np.ndarray:
+    """Sum of ``values`` (H x W [x C]) over a grid x grid split of the frame, row-major."""
+    h, w = values.shape[:2]
+    ys = np.linspace(0, h, grid + 1).round().astype(int)
+    xs = np.linspace(0, w, grid + 1).round().astype(int)
+    return np.array([[values[ys[r] : ys[r + 1], xs[c] : xs[c + 1]].sum(axis=(0, 1)) for c in range(grid)] for r in range(grid)])
+
+
+def _gradients(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    return gx, gy, np.sqrt(gx * gx + gy * gy)
+
+
+def _texture(light: np.ndarray, gx: np.ndarray, gy: np.ndarray, mag: np.ndarray) -> np.ndarray:
+    # Edge orientation over the thirds grid (HOG-like, magnitude weighted, soft over orientation).
+    theta = np.mod(np.arctan2(gy, gx), np.pi) / np.pi * _ORIENT_BINS - 0.5
+    lo = np.floor(theta).astype(np.int64)
+    frac = (theta - lo).astype(np.float32)
+    planes = np.zeros((*mag.shape, _ORIENT_BINS), np.float32)
+    rows, cols = np.indices(mag.shape)
+    planes[rows, cols, lo % _ORIENT_BINS] += mag * (1 - frac)
+    planes[rows, cols, (lo + 1) % _ORIENT_BINS] += mag * frac
+    orient = _cells(planes).reshape(-1)
+    # A floor of uniform mass: a flat frame (black, a fade) reads as "no direction", not as noise.
+    floor = 0.5 * mag.size
+    orient = np.sqrt((orient + floor / orient.size) / (orient.sum() + floor))
+    # Gradient energy per cell at two scales (log, centred on typical footage): fine texture (grass,
+    # hair) vs. broad shapes; the fine/coarse ratio says how busy the frame is.
+    half = cv2.resize(light, (light.shape[1] // 2, light.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    _, _, mag2 = _gradients(half)
+    area = mag.size / _GRID**2
+    fine = np.log((_cells(mag).reshape(-1) / area + 0.05) / 1.5)
+    coarse = np.log((_cells(mag2).reshape(-1) / (mag2.size / _GRID**2) + 0.05) / 1.5)
+    mean_fine, mean_coarse = float(mag.mean()), float(mag2.mean())
+    stats = np.array(
+        [
+            np.log((mean_fine + 0.05) / 1.5),
+            np.log((mean_coarse + 0.05) / 1.5),
+            np.log((mean_fine + 0.05) / (mean_coarse + 0.05)) * 2.0,
+            (float((mag > 4.0).mean()) - 0.2) * 4.0,  # edge density: share of pixels on an edge
+        ]
+    )
+    energy = np.concatenate([fine, coarse, stats]) / 2.0
+    # Orientation is a distribution (unit length already); energy is signed, with a bias term.
+    return np.concatenate([orient * np.sqrt(0.5), _unit(np.concatenate([energy, [1.0]])) * np.sqrt(0.5)]).astype(np.float32)
+
+
+def _composition(light: np.ndarray, gy: np.ndarray, mag: np.ndarray) -> np.ndarray:
+    h, w = light.shape
+    area = h * w / _GRID**2
+    mean_l = float(light.mean())
+    bright = (_cells(light).reshape(-1) / area - mean_l) / 20.0  # which thirds are lighter or darker than the frame
+    detail = _cells(mag).reshape(-1)
+    detail = (detail / max(float(detail.sum()), 1e-6) - 1.0 / 9) * 9.0  # where the detail sits
+    ys, xs = np.mgrid[0:h, 0:w]
+    xs = (xs + 0.5) / w - 0.5
+    ys = (ys + 0.5) / h - 0.5
+    weight = np.abs(light - mean_l) + 1e-3  # the eye goes to what stands out from the frame's key
+    edge_w = mag + 1e-3
+    centroids = (
+        np.array(
+            [
+                (weight * xs).sum() / weight.sum(),
+                (weight * ys).sum() / weight.sum(),
+                (edge_w * xs).sum() / edge_w.sum(),
+                (edge_w * ys).sum() / edge_w.sum(),
+            ]
+        )
+        * 4.0
+    )
+    # Horizon: the row where the strongest frame-wide horizontal boundary sits, and how strong it is.
+    profile = cv2.GaussianBlur(np.abs(gy).mean(axis=1).reshape(-1, 1), (1, 5), 0).reshape(-1)
+    row = int(np.argmax(profile))
+    horizon = np.array([((row + 0.5) / h - 0.5) * 4.0, np.log((profile[row] + 0.05) / (float(profile.mean()) + 0.05))])
+    # Symmetry: correlation of the frame with its mirror images (1 = symmetric).
+    centred = light - mean_l
+    norm = float((centred * centred).sum()) + 1e-6
+    symmetry = np.array([(centred * centred[:, ::-1]).sum() / norm, (centred * centred[::-1, :]).sum() / norm]) * 2.0
+    return _unit(np.concatenate([bright, detail, centroids, horizon, symmetry, [1.0]]).astype(np.float32))
+
+
+def _blocks(rgb: np.ndarray) -> dict[str, np.ndarray]:
+    lab = _analysis_lab(rgb)
+    light = np.ascontiguousarray(lab[:, :, 0])
+    gx, gy, mag = _gradients(light)
+    return {
+        "colour_layout": _colour_layout(lab),
+        "palette": _palette(lab),
+        "texture": _unit(_texture(light, gx, gy, mag)),
+        "composition": _composition(light, gy, mag),
+    }
+
+
+def describe_look(rgb: np.ndarray) -> np.ndarray:
+    """The look of one frame: a float32 vector of length :data:`LOOK_DIM`, L2-normalised.
+
+    ``rgb`` is an H x W x 3 uint8 RGB picture of any size (a keyframe, a still, a decoded frame).
+    The dot product of two looks is their cosine similarity; it equals the weighted mean of the
+    per-block cosines (weights :data:`BLOCK_SHARES`), so LanceDB's cosine and L2 distances rank
+    the same.
+    """
+    blocks = _blocks(rgb)
+    out = np.concatenate([blocks[name] * np.sqrt(BLOCK_SHARES[name]) for name in BLOCKS]).astype(np.float32)
+    return _unit(out).astype(np.float32)
+
+
+def look_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """How alike two looks are, 0..1 (1 = the same look).
+
+    The cosine of the two vectors clipped at 0: ``max(0, a . b)`` for unit vectors, which is
+    ``1 - d`` for LanceDB's cosine distance ``d``. Unrelated frames score about 0.3-0.6, frames of
+    the same shot about 0.9 and the same frame through another codec or size above 0.97.
+    """
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    cos = float(a @ b) / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
+    return float(min(1.0, max(0.0, cos)))
+
+
+def explain_look(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """Why two looks match: the cosine of each block (colour_layout, palette, texture, composition), each 0..1.
+
+    Takes two vectors from :func:`describe_look`. Their weighted mean (weights
+    :data:`BLOCK_SHARES`) is :func:`look_similarity` of the pair, except that a block which
+    disagrees outright (negative cosine) shows as 0 here.
+    """
+    out = {}
+    for name, (start, stop) in BLOCKS.items():
+        out[name] = look_similarity(a[start:stop], b[start:stop])
+    return out
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """A still (JPEG, PNG, WebP, ...) as an upright RGB uint8 array.
+
+    Raises ``ValueError`` naming the file and the problem when it is missing, not a picture, or
+    cannot be decoded.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"{p}: cannot read: no such file")
+    try:
+        with Image.open(p) as img:
+            img = ImageOps.exif_transpose(img)
+            rgb = np.asarray(img.convert("RGB"))
+    except UnidentifiedImageError:
+        raise ValueError(f"{p}: not an image (JPEG, PNG or WebP expected)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"{p}: cannot read the image: {exc}") from None
+    if rgb.ndim != 3 or rgb.shape[0] < 2 or rgb.shape[1] < 2:
+        raise ValueError(f"{p}: cannot read the image: picture of shape {rgb.shape}")
+    return rgb
