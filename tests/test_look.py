@@ -8,7 +8,17 @@ import cv2
 import numpy as np
 import pytest
 
-from filmaster_dag.cinema.look import BLOCK_SHARES, BLOCKS, LOOK_DIM, LOOK_VERSION, describe_look, explain_look, look_similarity, read_image
+from filmaster_dag.cinema.look import (
+    BLOCK_SHARES,
+    BLOCKS,
+    LOOK_DIM,
+    LOOK_VERSION,
+    _picture_area,
+    describe_look,
+    explain_look,
+    look_similarity,
+    read_image,
+)
 from filmaster_dag.cinema.media import iter_frames
 
 from .conftest import BBB_60, BBB_720_WEBM, BBB_CUT_FRAMES, CHAPLIN
@@ -111,6 +121,23 @@ def test_resizing_and_jpeg_recompression_barely_change_the_look(frames):
     assert look_similarity(v, describe_look(recompressed)) > 0.97
     # a different aspect of the same picture (stretched to 4:3) still looks the same, more or less
     assert look_similarity(v, describe_look(cv2.resize(pic, (480, 360)))) > 0.95
+
+
+def test_letterbox_and_pillarbox_bars_are_not_part_of_the_look(frames):
+    pic = frames["mp4"][_at(SHOTS[5], 0.5)]  # 640x360
+    scope = pic[46:314]  # a 2.39:1 extraction of the frame
+    matted = np.zeros_like(pic)
+    matted[46:314] = scope
+    assert look_similarity(describe_look(matted), describe_look(scope)) > 0.99
+    pillar = np.zeros((360, 640, 3), np.uint8)
+    pillar[:, 80:560] = cv2.resize(pic, (480, 360), interpolation=cv2.INTER_AREA)
+    assert look_similarity(describe_look(pillar), describe_look(pic)) > 0.98
+    # dark at the top only is a night sky, not a matte: the picture keeps it
+    night = pic.copy()
+    night[:60] = 0
+    assert look_similarity(describe_look(night), describe_look(night[60:])) < look_similarity(describe_look(matted), describe_look(scope))
+    assert _picture_area(night).shape == night.shape
+    assert _picture_area(np.zeros((360, 640, 3), np.uint8)).shape == (360, 640, 3)  # black frame of a fade
 
 
 def test_explain_look_is_per_block_and_averages_to_the_similarity(frames):

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 #: Bump whenever the descriptor changes: stored vectors of another version must be recomputed.
-LOOK_VERSION = "look-1"
+LOOK_VERSION = "look-2"
 
 #: The analysis picture (width, height): every frame is area-averaged to this size first. Wide
 #: enough for the edges of a 3x3 grid, small enough to erase grain and codec blocking.
@@ -78,8 +78,37 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 1e-12 else v
 
 
+#: Brightest a letterbox or pillarbox bar may be (0..255, after area averaging), and the least of
+#: the frame that must remain once the bars are cut away (a fade to black keeps its whole frame).
+_BAR_MAX = 12
+_BAR_KEEP = 0.4
+
+
+def _picture_area(rgb: np.ndarray) -> np.ndarray:
+    """The picture without letterbox or pillarbox bars: a 2.39:1 film matted into 16:9 looks like itself."""
+    h, w = rgb.shape[:2]
+    probe = cv2.resize(rgb, (min(w, 160), min(h, 90)), interpolation=cv2.INTER_AREA).max(axis=2)
+    ph, pw = probe.shape
+    rows = np.flatnonzero(probe.max(axis=1) > _BAR_MAX)
+    cols = np.flatnonzero(probe.max(axis=0) > _BAR_MAX)
+    if rows.size < _BAR_KEEP * ph or cols.size < _BAR_KEEP * pw:
+        return rgb
+    # Mattes are symmetric: only as much as the thinner of two opposite bars is cut, so a night sky
+    # above a lit street (dark at the top only) stays in the picture.
+    bar_y = min(int(rows[0]), ph - 1 - int(rows[-1]))
+    bar_x = min(int(cols[0]), pw - 1 - int(cols[-1]))
+    if bar_y == 0 and bar_x == 0:
+        return rgb
+    # Back to the picture's own rows and columns, rounding inwards past the bars' soft edge.
+    cut_y = int(np.ceil(bar_y * h / ph)) if bar_y else 0
+    cut_x = int(np.ceil(bar_x * w / pw)) if bar_x else 0
+    if h - 2 * cut_y < _BAR_KEEP * h or w - 2 * cut_x < _BAR_KEEP * w:
+        return rgb
+    return rgb[cut_y : h - cut_y, cut_x : w - cut_x]
+
+
 def _analysis_lab(rgb: np.ndarray) -> np.ndarray:
-    """The frame at the analysis size as float Lab (L 0..100, a and b about -100..100)."""
+    """The frame's picture area at the analysis size as float Lab (L 0..100, a and b about -100..100)."""
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[:, :, None], 3, axis=2)
     if rgb.ndim != 3 or rgb.shape[2] < 3 or rgb.shape[0] < 2 or rgb.shape[1] < 2:
@@ -87,7 +116,7 @@ def _analysis_lab(rgb: np.ndarray) -> np.ndarray:
     rgb = np.ascontiguousarray(rgb[:, :, :3])
     if rgb.dtype != np.uint8:
         rgb = np.clip(rgb, 0, 255).astype(np.uint8)
-    small = cv2.resize(rgb, ANALYSIS_SIZE, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(_picture_area(rgb), ANALYSIS_SIZE, interpolation=cv2.INTER_AREA)
     return cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
 
 
@@ -204,8 +233,12 @@ def _composition(light: np.ndarray, gy: np.ndarray, mag: np.ndarray) -> np.ndarr
     )
     # Horizon: the row where the strongest frame-wide horizontal boundary sits, and how strong it is.
     profile = cv2.GaussianBlur(np.abs(gy).mean(axis=1).reshape(-1, 1), (1, 5), 0).reshape(-1)
-    row = int(np.argmax(profile))
-    horizon = np.array([((row + 0.5) / h - 0.5) * 4.0, np.log((profile[row] + 0.05) / (float(profile.mean()) + 0.05))])
+    # Rows well above the average pull the line towards them (a soft arg-max: two near-equal
+    # boundaries do not make the horizon jump between them from one codec to the next).
+    lift = np.maximum(profile - float(profile.mean()), 0.0) ** 2 + 1e-9
+    row = float((lift * np.arange(h)).sum() / lift.sum())
+    strength = np.log((float(profile.max()) + 0.05) / (float(profile.mean()) + 0.05))
+    horizon = np.array([((row + 0.5) / h - 0.5) * 4.0, strength])
     # Symmetry: correlation of the frame with its mirror images (1 = symmetric).
     centred = light - mean_l
     norm = float((centred * centred).sum()) + 1e-6
