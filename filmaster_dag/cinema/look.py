@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 #: Bump whenever the descriptor changes: stored vectors of another version must be recomputed.
-LOOK_VERSION = "look-2"
+LOOK_VERSION = "look-3"
 
 #: The analysis picture (width, height): every frame is area-averaged to this size first. Wide
 #: enough for the edges of a 3x3 grid, small enough to erase grain and codec blocking.
@@ -40,6 +40,8 @@ _LAYOUT_COEFFS = (15, 10, 10)  # zigzag DCT coefficients kept for L, a, b (MPEG-
 _PALETTE_BINS = (4, 5, 5)  # L x a x b; the middle a and b bins are the neutral greys
 _ORIENT_BINS = 6  # unsigned edge orientations, 30 degrees apart
 _GRID = 3  # thirds
+_ENERGY_TYPICAL = 3.5  # mean gradient magnitude (L units per pixel) of a typical frame at the analysis size
+_ENERGY_FLOOR = 0.3  # below this a frame is flat: a fade, a black slate
 
 _LAYOUT_DIM = sum(_LAYOUT_COEFFS) + 1
 _PALETTE_DIM = int(np.prod(_PALETTE_BINS))
@@ -187,23 +189,27 @@ def _texture(light: np.ndarray, gx: np.ndarray, gy: np.ndarray, mag: np.ndarray)
     # A floor of uniform mass: a flat frame (black, a fade) reads as "no direction", not as noise.
     floor = 0.5 * mag.size
     orient = np.sqrt((orient + floor / orient.size) / (orient.sum() + floor))
-    # Gradient energy per cell at two scales (log, centred on typical footage): fine texture (grass,
-    # hair) vs. broad shapes; the fine/coarse ratio says how busy the frame is.
+    # Gradient energy per cell at two scales, as logs centred on typical footage (about 3.5 L units
+    # per pixel at the analysis size): fine texture (grass, hair) vs. broad shapes; the fine/coarse
+    # ratio says how busy the frame is, the edge density how much of it is drawn.
     half = cv2.resize(light, (light.shape[1] // 2, light.shape[0] // 2), interpolation=cv2.INTER_AREA)
     _, _, mag2 = _gradients(half)
-    area = mag.size / _GRID**2
-    fine = np.log((_cells(mag).reshape(-1) / area + 0.05) / 1.5)
-    coarse = np.log((_cells(mag2).reshape(-1) / (mag2.size / _GRID**2) + 0.05) / 1.5)
+
+    def level(energy: np.ndarray | float) -> np.ndarray:
+        return np.log((np.asarray(energy) + _ENERGY_FLOOR) / _ENERGY_TYPICAL)
+
+    fine = level(_cells(mag).reshape(-1) / (mag.size / _GRID**2))
+    coarse = level(_cells(mag2).reshape(-1) / (mag2.size / _GRID**2))
     mean_fine, mean_coarse = float(mag.mean()), float(mag2.mean())
     stats = np.array(
         [
-            np.log((mean_fine + 0.05) / 1.5),
-            np.log((mean_coarse + 0.05) / 1.5),
-            np.log((mean_fine + 0.05) / (mean_coarse + 0.05)) * 2.0,
-            (float((mag > 4.0).mean()) - 0.2) * 4.0,  # edge density: share of pixels on an edge
+            level(mean_fine),
+            level(mean_coarse),
+            np.log((mean_fine + _ENERGY_FLOOR) / (mean_coarse + _ENERGY_FLOOR)) * 2.0,
+            (float((mag > 4.0).mean()) - 0.3) * 4.0,  # edge density: share of pixels on an edge
         ]
     )
-    energy = np.concatenate([fine, coarse, stats]) / 2.0
+    energy = np.concatenate([fine, coarse, stats])
     # Orientation is a distribution (unit length already); energy is signed, with a bias term.
     return np.concatenate([orient * np.sqrt(0.5), _unit(np.concatenate([energy, [1.0]])) * np.sqrt(0.5)]).astype(np.float32)
 
