@@ -7,6 +7,7 @@ import itertools
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from filmaster_dag.cinema.look import (
     BLOCK_SHARES,
@@ -162,6 +163,11 @@ def test_read_image_round_trip_and_clear_errors(frames, tmp_path):
     back = read_image(png)
     assert back.dtype == np.uint8 and back.shape == pic.shape
     assert np.array_equal(back, pic)
+
+    webp = tmp_path / "still.webp"
+    Image.fromarray(pic).save(webp, quality=80)
+    assert read_image(webp).shape == pic.shape
+    assert look_similarity(describe_look(read_image(webp)), describe_look(pic)) > 0.98
 
     text = tmp_path / "notes.jpg"
     text.write_text("this is a shot list, not a picture")

@@ -349,7 +349,7 @@ def read_image(path: str | Path) -> np.ndarray:
             rgb = np.asarray(img.convert("RGB"))
     except UnidentifiedImageError:
         raise ValueError(f"{p}: not an image (JPEG, PNG or WebP expected)") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ValueError(f"{p}: cannot read the image: {exc}") from None
     if rgb.ndim != 3 or rgb.shape[0] < 2 or rgb.shape[1] < 2:
         raise ValueError(f"{p}: cannot read the image: picture of shape {rgb.shape}")
