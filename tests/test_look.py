@@ -80,6 +80,11 @@ def test_vector_is_unit_length_and_fixed_size(frames):
     # a grey picture as H x W is read as its RGB equivalent
     gray = cv2.cvtColor(frames["chaplin"][100], cv2.COLOR_RGB2GRAY)
     assert look_similarity(describe_look(gray), describe_look(np.repeat(gray[:, :, None], 3, axis=2))) == pytest.approx(1.0, abs=1e-6)
+    # an alpha channel and 16-bit samples describe as the 8-bit RGB picture they hold
+    rgb = frames["mp4"][_at(SHOTS[0], 0.5)]
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
+    assert look_similarity(describe_look(rgba), describe_look(rgb)) == pytest.approx(1.0, abs=1e-6)
+    assert look_similarity(describe_look(rgb.astype(np.uint16) * 257), describe_look(rgb)) == pytest.approx(1.0, abs=1e-6)
     with pytest.raises(ValueError, match="RGB picture"):
         describe_look(np.zeros((10, 10, 2), np.uint8))
 

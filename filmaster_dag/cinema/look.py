@@ -118,7 +118,9 @@ def _analysis_lab(rgb: np.ndarray) -> np.ndarray:
     if rgb.ndim != 3 or rgb.shape[2] < 3 or rgb.shape[0] < 2 or rgb.shape[1] < 2:
         raise ValueError(f"describe_look needs an RGB picture H x W x 3, got shape {rgb.shape}")
     rgb = np.ascontiguousarray(rgb[:, :, :3])
-    if rgb.dtype != np.uint8:
+    if rgb.dtype == np.uint16:  # a 16-bit still: keep the top byte
+        rgb = (rgb >> 8).astype(np.uint8)
+    elif rgb.dtype != np.uint8:
         rgb = np.clip(rgb, 0, 255).astype(np.uint8)
     # One area-averaging pass over the full frame (the only cost that grows with resolution), to
     # twice the analysis size: there the bars are found and cut, then the picture is halved again.
@@ -296,7 +298,8 @@ def _blocks(rgb: np.ndarray) -> dict[str, np.ndarray]:
 def describe_look(rgb: np.ndarray) -> np.ndarray:
     """The look of one frame: a float32 vector of length :data:`LOOK_DIM`, L2-normalised.
 
-    ``rgb`` is an H x W x 3 uint8 RGB picture of any size (a keyframe, a still, a decoded frame).
+    ``rgb`` is an H x W x 3 uint8 RGB picture of any size (a keyframe, a still, a decoded frame);
+    an H x W grey picture, an alpha channel and 16-bit samples are accepted too.
     The dot product of two looks is their cosine similarity; it equals the weighted mean of the
     per-block cosines (weights :data:`BLOCK_SHARES`), so LanceDB's cosine and L2 distances rank
     the same.
@@ -344,9 +347,9 @@ def read_image(path: str | Path) -> np.ndarray:
     if not p.is_file():
         raise ValueError(f"{p}: cannot read: no such file")
     try:
-        with Image.open(p) as img:
-            img = ImageOps.exif_transpose(img)
-            rgb = np.asarray(img.convert("RGB"))
+        with Image.open(p) as opened:
+            # a phone still stands the way it was shot
+            rgb = np.asarray(ImageOps.exif_transpose(opened).convert("RGB"))
     except UnidentifiedImageError:
         raise ValueError(f"{p}: not an image (JPEG, PNG or WebP expected)") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
