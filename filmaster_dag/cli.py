@@ -4,7 +4,8 @@ filmaster demo                 ingest the inbox films (default: the shared sampl
                                and produce every brief in the briefs inbox (default: examples/briefs)
 filmaster ingest [FILM ...]    ingest these film slugs (default: every film in the inbox)
 filmaster library              print what the library holds
-filmaster search [TEXT] [--where SQL] [-k N] shots by words and/or measured attributes, with film timecode and keyframe
+filmaster search [TEXT] [--where SQL] [--like SHOT_OR_IMAGE] [-k N] [--sheet OUT.jpg] [--save NAME]
+                               shots by words, measured attributes and/or look, with film timecode, keyframe, contact sheet
 filmaster produce BRIEF.yaml [--json]          a brief to a film: script, references, shots, cut, review, sound, MP4, OTIO/FCP XML/EDL, SRT
 filmaster ui                   start the Dagster UI (dagster dev) on this project
 """
@@ -165,7 +166,14 @@ def ingest(films_to_run: list[str] | None = None, force: bool = False, verbose: 
                 bars, task, [*library_assets, *library_checks], film, instance, resources, verbose, " (frames)"
             )
             took = time.perf_counter() - t0
-            if result.success:
+            twin = _duplicate_of(resources["store"], film) if result.success else None
+            if twin:
+                statuses[film] = f"duplicate of {twin[0]}, not indexed again"
+                bars.update(task, stage="[green]duplicate[/green]")
+                bars.console.print(
+                    f"[green]=[/green] {film}: same content as {twin[0]} ({twin[1]}): not indexed again", highlight=False, soft_wrap=True
+                )
+            elif result.success:
                 statuses[film] = f"ok ({took:.1f} s)"
                 bars.update(task, stage=f"[green]done[/green] in {took:.1f} s")
                 bars.console.print(f"[green]✓[/green] {film} ({took:.1f} s)", highlight=False)
@@ -177,6 +185,15 @@ def ingest(films_to_run: list[str] | None = None, force: bool = False, verbose: 
                 if verbose and trace:
                     bars.console.print(trace, markup=False, highlight=False)
     return statuses
+
+
+def _duplicate_of(store, film: str) -> tuple[str, str] | None:
+    """(original film, its path) when ``film``'s file was last recorded as a copy of another film."""
+    try:
+        record = store.read_json("library", film, "film_source.json")
+    except (FileNotFoundError, OSError, ValueError):
+        return None
+    return (record["duplicate_of"], record.get("duplicate_of_path", "")) if record.get("duplicate_of") else None
 
 
 def library_table(statuses: dict[str, str] | None = None) -> None:
@@ -194,11 +211,14 @@ def library_table(statuses: dict[str, str] | None = None) -> None:
     table = Table(title="Reference library")
     for col in ("film", "shots", "cuts", "gradual", "ASL s", "top movements", "top scales", "sequences", "vectors", "status"):
         table.add_column(col)
-    films = sorted(set(rows["film"] if len(rows) else []) | set(statuses or {}))
+    indexed = set(rows["film"] if len(rows) else [])
+    copies = {f: twin for f in resources["store"].list("library") if f not in indexed and (twin := _duplicate_of(resources["store"], f))}
+    films = sorted(indexed | set(statuses or {}) | set(copies))
     for film in films:
         r = rows[rows["film"] == film] if len(rows) else rows
         if not len(r):
-            table.add_row(film, "-", "-", "-", "-", "-", "-", "-", "-", (statuses or {}).get(film, ""))
+            status = f"duplicate of {copies[film][0]}" if film in copies else ""
+            table.add_row(film, "-", "-", "-", "-", "-", "-", "-", "-", (statuses or {}).get(film, status))
             continue
         moves = ", ".join(f"{k} {v}" for k, v in r["movement"].value_counts().head(3).items())
         scales = ", ".join(f"{k} {v}" for k, v in r["shot_scale"].value_counts().head(3).items())
@@ -218,76 +238,89 @@ def library_table(statuses: dict[str, str] | None = None) -> None:
     _console().print(table)
 
 
-def search(text: str | None, where: str | None, k: int, sheet: str | None = None) -> int:
-    """Print the shots matching ``text`` (full-text, ranked) and/or ``where`` (SQL over the shots
-    table): score, film, SMPTE timecode at the film's rate, length, keyframe path, description;
-    ``sheet``: also write a contact sheet (JPEG) of the hits' keyframes, labelled, in hit order."""
+def search(text: str | None, where: str | None, k: int, sheet: str | None = None, like: str | None = None, save: str | None = None) -> int:
+    """Print the shots matching ``text`` (vocabulary phrases as filters, other words full-text),
+    ``where`` (SQL over the shots table) and/or looking ``like`` a shot id or an image file: score,
+    film, SMPTE timecode at the film's rate, length, keyframe path, description. ``sheet``: also
+    write a contact sheet (JPEG) of the hits' keyframes, labelled, in hit order; ``save``: keep the
+    search as ``NAME.yaml`` in the saved-searches folder, where the ``saved_searches`` asset runs it."""
+    from pydantic import ValidationError
     from rich.table import Table
 
-    from .cinema.query import parse_query
-    from .cinema.timecode import FrameTime
     from .definitions import build_resources
+    from .index.search import BY_WORDS, SearchError, ShotQuery, find_shots, hits_sheet
 
-    if not (text or where):
-        _console().print("[red]search needs TEXT, --where FILTER, or both[/red] (e.g. filmaster search --where \"movement = 'pan_left'\")")
+    try:
+        query = ShotQuery(text=text, where=where, like=like, k=k)
+    except ValidationError:
+        _console().print(
+            "[red]search needs TEXT, --where FILTER, --like SHOT_OR_IMAGE, or a combination[/red] "
+            "(e.g. filmaster search --where \"movement = 'pan_left'\")"
+        )
         return 2
     resources = build_resources()
-    index = resources["reference_index"].open()
-    query = parse_query(text or "")
-    text, where = query.words or None, query.where(where)
-    if query.read:  # what the vocabulary made of the words, so a surprising hit can be understood
-        _console().print(f"[dim]read as: {query.where()}" + (f"; words: {text!r}" if text else "") + "[/dim]", soft_wrap=True)
-    if text and not resources["embedder"].available:  # said once per search, where it matters: words, not a filter
+    try:
+        result = find_shots(resources["reference_index"].open(), query, resources["embedder"])
+    except SearchError as err:
+        _console().print(f"[red]{err}[/red]", soft_wrap=True)
+        return 2
+    if result.read_as:  # what the vocabulary made of the words, so a surprising hit can be understood
+        _console().print(f"[dim]read as: {result.read_as}[/dim]", soft_wrap=True)
+    if result.ranked_by == BY_WORDS and not resources["embedder"].available:  # said once, where it matters: words
         _console().print(
             "[dim]words match the shots' measured descriptions (camera, light, colour, length), not what is in the picture: "
             "content search ('a rabbit') needs CLIP weights, e.g. FILMASTER_CLIP_WEIGHTS=laion2b_s34b_b79k "
-            "(downloaded once) or a local checkpoint, then re-ingest[/dim]",
+            "(downloaded once) or a local checkpoint, then re-ingest; --like IMAGE finds shots that look like a picture offline[/dim]",
             soft_wrap=True,
         )
-    try:
-        hits = index.search_text(text, k=k, where=where) if text else index.filter(where, limit=k)
-    except (ValueError, RuntimeError) as err:  # LanceDB reports a bad filter as either
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        _console().print(f"[red]search failed: {first}[/red] (check the --where filter: SQL over the shots table's columns)")
-        return 2
-    if not text and len(hits):  # an attribute search has no rank: film order
-        hits = hits.sort_values(["film", "start_frame"], kind="stable")
-    title = " ".join(part for part in (f"shots matching {text!r}" if text else "shots", f"where {where}" if where else "") if part)
-    table = Table(title=title)
+    asked = [f"like {result.example}" if result.example else "", f"matching {text!r}" if text else "", f"where {where}" if where else ""]
+    table = Table(title=" ".join(["shots", *(p for p in asked if p)]) + f" (ranked by {result.ranked_by})")
+    rows = result.table()
     for col in ("score", "shot_id", "film", "timecode", "duration_s", "keyframe", "description"):
         table.add_column(col, overflow="fold")  # a path folds onto more lines rather than losing its end
-    for r in hits.itertuples():
-        score = f"{r._score:.2f}" if text and hasattr(r, "_score") else "-"
-        tc = FrameTime.from_frame(int(r.start_frame), float(r.frame_rate)).smpte if r.frame_rate else f"{r.start_s:.2f} s"
-        table.add_row(score, r.shot_id, r.film, tc, f"{r.duration_s:.2f}", str(r.keyframe_path or ""), r.description)
+    for r in rows.itertuples():
+        score = "-" if r.score is None or r.score != r.score else f"{r.score:.2f}"
+        table.add_row(score, r.shot_id, r.film, r.timecode, f"{r.duration_s:.2f}", r.keyframe, r.description)
     _console().print(table, soft_wrap=True)
-    if sheet and len(hits):
-        _write_sheet(hits, sheet, resources["store"], bool(text))
-    if not len(hits):
+    if sheet and len(rows):
+        jpeg = hits_sheet(result, resources["store"].read_path)
+        if jpeg is None:
+            _console().print(f"[yellow]no keyframe of these hits could be read: {sheet} not written[/yellow]")
+        else:
+            out = Path(sheet).expanduser()
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(jpeg)
+            _console().print(f"contact sheet of {len(rows)} hits: {out}", soft_wrap=True)
+    if not len(rows):
         _console().print("no shot matches" + (": try fewer words, or an attribute filter with --where" if text else ""))
+    if save:
+        from .resources.searches import save_search
+
+        saved = save_search(resources["searches"].root, save, query)
+        _console().print(f"saved as {saved}", soft_wrap=True)
+        return _run_saved_searches(resources)
     return 0
 
 
-def _write_sheet(hits, path: str, store, ranked: bool) -> None:
-    """A contact sheet of the hits' primary keyframes, each tile labelled with rank, score and timecode."""
-    from .cinema.keyframes import contact_sheet
-    from .cinema.timecode import FrameTime
+def _run_saved_searches(resources: dict) -> int:
+    """Materialize the ``saved_searches`` asset in the persistent instance, so the UI shows the new search now."""
+    import dagster as dg
 
-    tiles = []
-    for n, r in enumerate(hits.itertuples(), start=1):
-        try:
-            data = store.read_path(str(r.keyframe_path))
-        except (FileNotFoundError, OSError):
-            continue
-        tc = FrameTime.from_frame(int(r.start_frame), float(r.frame_rate)).smpte
-        score = f" {r._score:.1f}" if ranked and hasattr(r, "_score") else ""
-        tiles.append((f"#{n}{score} {r.film[:14]} {tc}", data))
-    if not tiles:
-        _console().print(f"[yellow]no keyframe of these hits could be read: {path} not written[/yellow]")
-        return
-    Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    Path(path).expanduser().write_bytes(contact_sheet(tiles, columns=min(5, len(tiles)), thumb_width=240))
-    _console().print(f"contact sheet of {len(tiles)} hits: {Path(path).expanduser()}", soft_wrap=True)
+    from .assets.searches import search_assets, search_checks
+
+    ensure_dagster_home()
+    _quiet_dagster(False)
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize([*search_assets, *search_checks], instance=instance, resources=resources, raise_on_error=False)
+    if not result.success:
+        line, _ = _failure(result)
+        _console().print(f"[red]saved_searches failed: {line}[/red]", soft_wrap=True)
+        return 1
+    table = result.output_for_node("saved_searches")
+    counts = table[table["error"] == ""].groupby("search").size()
+    done = ", ".join(f"{name} ({n} hits)" for name, n in counts.items())
+    _console().print(f"saved_searches materialized: {done or 'no hits'}; open the asset in the UI for each contact sheet", soft_wrap=True)
+    return 0
 
 
 def _production_key(brief: Path, briefs_folder: Path) -> tuple[str, Path]:
@@ -423,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     p_search.add_argument("--where", default=None, help="SQL filter, e.g. \"movement = 'static'\"")
     p_search.add_argument("-k", type=int, default=10)
     p_search.add_argument("--sheet", default=None, metavar="OUT.jpg", help="also write a contact sheet of the hits' keyframes")
+    p_search.add_argument(
+        "--like", default=None, metavar="SHOT_OR_IMAGE", help="shots that look like a shot id (film/0003) or an image file, offline"
+    )
+    p_search.add_argument("--save", default=None, metavar="NAME", help="keep this search as a saved search (an asset with its sheet)")
     p_produce = sub.add_parser(
         "produce",
         help="produce a brief end to end: script, references, shot plan, shots, rough cut, review, fine cut, sound, film, deliverables",
@@ -456,7 +493,7 @@ def _run(args: argparse.Namespace) -> int:
         library_table()
         return 0
     if args.command == "search":
-        return search(args.text, args.where, args.k, args.sheet)
+        return search(args.text, args.where, args.k, args.sheet, args.like, args.save)
     if args.command == "produce":
         if not args.json:
             return produce(args.brief, verbose=args.verbose)[0]

@@ -15,8 +15,9 @@ import dagster as dg
 from .assets.library import library_assets
 from .assets.post_production import post_production_assets
 from .assets.production import production_assets
+from .assets.searches import search_assets, search_checks
 from .checks import library_checks, post_production_checks, production_checks
-from .jobs import library_job, library_maintenance_job, production_job
+from .jobs import library_job, library_maintenance_job, production_job, saved_searches_job
 from .resources.briefs import BriefInbox
 from .resources.detection import ShotDetection
 from .resources.embedder import make_embedder
@@ -24,6 +25,7 @@ from .resources.generator import make_generator
 from .resources.inbox import FilmInbox
 from .resources.index import ReferenceIndex
 from .resources.llm import LanguageModel, OpenAICompatibleModel, make_language_model
+from .resources.searches import SavedSearches
 from .resources.sound_library import SoundLibrary
 from .resources.storage import MediaStore, TableIOManager
 from .resources.voice import make_voice
@@ -71,6 +73,7 @@ def build_resources(
         "generator": make_generator(settings.generator, settings.diffusers_model, settings.diffusers_pipeline, settings.diffusers_device),
         "voice": make_voice(settings.voice, model_path=settings.voice_model),
         "sound_library": SoundLibrary(music=settings.music, sound=settings.sound),
+        "searches": SavedSearches(folder=settings.searches),
     }
     resources.update(overrides)
     if "store" in overrides and "io_manager" not in overrides:
@@ -89,9 +92,9 @@ def _language_model(settings: FilmasterSettings) -> LanguageModel:
 
 def build_definitions(**kwargs: object) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*library_assets, *production_assets, *post_production_assets],
-        asset_checks=[*library_checks, *production_checks, *post_production_checks],
-        jobs=[library_job, library_maintenance_job, production_job],
+        assets=[*library_assets, *production_assets, *post_production_assets, *search_assets],
+        asset_checks=[*library_checks, *production_checks, *post_production_checks, *search_checks],
+        jobs=[library_job, library_maintenance_job, production_job, saved_searches_job],
         schedules=[library_refresh_schedule, library_compaction_schedule],
         sensors=[film_inbox_sensor, brief_inbox_sensor],
         resources=build_resources(**kwargs),  # type: ignore[arg-type]

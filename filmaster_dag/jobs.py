@@ -21,6 +21,13 @@ production_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
+saved_searches_job = dg.define_asset_job(
+    "saved_searches_job",
+    selection=dg.AssetSelection.groups("library_search"),
+    description="Run every saved search against the reference library: hits and a contact sheet per search, shown in the UI.",
+    executor_def=dg.in_process_executor,
+)
+
 
 @dg.op
 def compact_reference_index(context: dg.OpExecutionContext, reference_index: ReferenceIndex) -> None:

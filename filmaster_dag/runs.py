@@ -26,7 +26,7 @@ import fcntl
 import os
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,6 +311,30 @@ def library_cut(instance: dg.DagsterInstance, film: str) -> LibraryCut | None:
     )
 
 
+def duplicate_of(instance: dg.DagsterInstance, film: str, sha256: str) -> str | None:
+    """The film ``film`` was last recorded a duplicate of, when that record was for these bytes."""
+    found = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=SOURCE_RECORD, asset_partitions=[film]), limit=1)
+    if not found.records or found.records[0].asset_materialization is None:
+        return None
+    meta = found.records[0].asset_materialization.metadata
+    original = _value(meta, "duplicate_of")
+    return str(original) if original and _value(meta, "sha256") == sha256 else None
+
+
+def original_film(film: str, indexed_twins: Iterable[str], inbox_twins: Iterable[str], indexed: bool) -> str:
+    """Which of several files with the same content is the film the library keeps (the others are
+    recorded as its duplicates, not indexed again).
+
+    A copy already in the library wins (re-ingesting never moves an indexed film); among several
+    indexed copies, or when none is indexed yet, the first slug in sorted order wins. The answer
+    depends only on what the library and the inbox hold, not on which file was ingested first in
+    a run, so the CLI, the sensor and the UI agree, and two copies ingested at once pick the same
+    original.
+    """
+    held = sorted({*indexed_twins, *([film] if indexed else [])})
+    return held[0] if held else min([film, *inbox_twins])
+
+
 @dataclass(frozen=True)
 class FilmPlan:
     """What to do with one inbox file. ``reason`` is None when there is nothing to do."""
@@ -374,6 +398,9 @@ def plan_ingest(
             sha = known[1] if known and known[0] == stat else (file_sha256(path) if st.st_size else "empty")
         except OSError:
             plans.append(FilmPlan(film, "", None, stat, settled=False))
+            continue
+        if held is None and not failed and not force and duplicate_of(instance, film, sha):
+            plans.append(FilmPlan(film, sha, None, stat, settled=True))  # a copy of an indexed film: recorded, never indexed
             continue
         reason: str | None
         if held and held.sha256:

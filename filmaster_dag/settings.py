@@ -33,6 +33,7 @@ ENVIRONMENT = {
     "voice_model": "FILMASTER_VOICE_MODEL",
     "music": "FILMASTER_MUSIC",
     "sound": "FILMASTER_SOUND",
+    "searches": "FILMASTER_SEARCHES",
 }
 
 
@@ -67,6 +68,7 @@ class FilmasterSettings(BaseModel):
     )
     music: str = Field("", description="folder of score candidates; default ../shared/media/music beside the checkout")
     sound: str = Field("", description="folder of ambience and effects; default ../shared/media/sound beside the checkout")
+    searches: str = Field("", description="folder of saved searches (YAML); default examples/searches in the checkout")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FilmasterSettings:

@@ -484,6 +484,7 @@ def test_old_table_is_migrated_once(tmp_path, caplog):
     assert rows["transition_out"].tolist() == shots["transition_out"].tolist()
     assert rows["faces"].tolist() == shots["faces"].tolist()
     assert rows["loudness_dbfs"].isna().all()  # declared, never measured by the old code
+    assert rows["look"].isna().all() and "look" not in idx.film_rows("alpha").columns  # a vector column: read on request only
     np.testing.assert_allclose(np.stack(rows["vector"]), np.stack(shots["vector"]), rtol=1e-6)
     assert idx.count(table="sequences") == 2
     # the old table stays readable by time travel

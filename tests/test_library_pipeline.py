@@ -276,12 +276,14 @@ def test_single_assets_run_directly_with_a_built_context(tmp_path, inbox, instan
     """film_source, the decode pass and keyframes invoked as plain functions (dg.build_asset_context), no run."""
     from filmaster_dag.assets.library import decode_pass, film_source, keyframes
     from filmaster_dag.resources.detection import ShotDetection
+    from filmaster_dag.resources.index import ReferenceIndex
     from filmaster_dag.resources.storage import MediaStore
 
     instance.add_dynamic_partitions(films.name, [SINTEL_KEY])
     store = MediaStore(root=str(tmp_path / "data"))
     context = dg.build_asset_context(partition_key=SINTEL_KEY, instance=instance)
-    source = film_source(context, inbox=FilmInbox(folder=str(inbox)), store=store)
+    index = ReferenceIndex(uri=str(tmp_path / "data" / "library" / "lancedb"))
+    source = film_source(context, inbox=FilmInbox(folder=str(inbox)), store=store, reference_index=index)
     assert source["path"].endswith(SINTEL.name) and source["frame_count"] == 120 and source["source_size"] > 0
     outputs = {o.output_name: o.value for o in decode_pass(context, film_source=source, detection=ShotDetection(), store=store)}
     shots, candidates = outputs["shots"], outputs["keyframe_candidates"]
@@ -442,3 +444,41 @@ def test_rotated_1080p_phone_video_ingests_upright(tmp_path, media, instance):
     keyframes = resources["store"].list("library", film, "keyframes")
     img = Image.open(resources["store"].uri("library", film, "keyframes", keyframes[0]))
     assert img.height > img.width  # portrait, as shot
+
+
+def test_a_copy_of_an_indexed_film_is_recorded_as_its_duplicate_not_indexed_twice(tmp_path, inbox, instance):
+    """A file holding exactly the bytes of an ingested film (a copy under another name) keeps one
+    set of shots in the library; its record names the original and both paths."""
+    from filmaster_dag.runs import plan_ingest
+
+    resources = build_resources(root=str(tmp_path / "data"), inbox=str(inbox))
+    assert run_film(instance, resources, CHAPLIN_KEY).success
+    copy = inbox / "chaplin-copy.mp4"  # arrives later, and sorts first: the indexed film stays the original
+    shutil.copyfile(CHAPLIN, copy)  # a real copy (a link would be the same file, not a duplicate)
+    index = resources["reference_index"].open()
+    rows_before = index.film_rows(CHAPLIN_KEY)
+
+    result = run_film(instance, resources, "chaplin-copy")
+    assert result.success
+    source = result.output_for_node("film_source")
+    assert source["duplicate_of"] == CHAPLIN_KEY and source["duplicate_of_path"] == str(inbox / CHAPLIN.name)
+    assert source["path"] == str(copy)
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {"film_source"}  # nothing decoded, measured or indexed for the copy
+    index = resources["reference_index"].open()
+    assert index.count(film="chaplin-copy") == 0 and index.duplicate_shot_ids().empty
+    pd.testing.assert_frame_equal(index.film_rows(CHAPLIN_KEY), rows_before)
+    # the planner knows: nothing to do for the copy (the sensor and `filmaster ingest` ask no run)
+    plans = {p.film: p for p in plan_ingest(instance, {"chaplin-copy": copy, CHAPLIN_KEY: inbox / CHAPLIN.name})}
+    assert plans["chaplin-copy"].reason is None and plans["chaplin-copy"].settled
+    assert plans[CHAPLIN_KEY].reason is None
+
+
+def test_which_copy_is_the_original():
+    from filmaster_dag.runs import original_film
+
+    assert original_film("b", [], ["c", "a"], indexed=False) == "a"  # none indexed: first slug, whoever runs first
+    assert original_film("a", ["b"], [], indexed=False) == "b"  # an indexed copy is never displaced
+    assert original_film("b", ["a"], [], indexed=True) == "a"  # two indexed copies: the first slug stays
+    assert original_film("a", ["b"], [], indexed=True) == "a"
+    assert original_film("a", [], [], indexed=False) == "a"

@@ -21,12 +21,14 @@ from ..cinema import library as lib
 from ..cinema.media import FilmError, FilmProbe, probe
 from ..cinema.progress import report
 from ..cinema.vocabulary import GRADUAL_KINDS, TransitionIn
+from ..index.tables import sql_literal
 from ..partitions import films
 from ..resources.detection import ShotDetection
 from ..resources.embedder import ShotEmbedder
 from ..resources.inbox import FilmInbox
 from ..resources.index import ReferenceIndex
 from ..resources.storage import MediaStore
+from ..runs import original_film
 
 GROUP = "reference_library"
 LIBRARY = "library"
@@ -82,16 +84,42 @@ def _md_table(df: pd.DataFrame, limit: int = 20) -> dg.MetadataValue:
     return dg.MetadataValue.md(df.head(limit).to_markdown(index=False))
 
 
+def jpeg_markdown(jpeg: bytes, alt: str) -> str:
+    """A JPEG inlined as a markdown image (the UI shows metadata markdown, not files)."""
+    return f"![{alt}](data:image/jpeg;base64,{base64.b64encode(jpeg).decode()})"
+
+
 def _jpeg_md(jpeg: bytes, alt: str) -> dg.MetadataValue:
-    return dg.MetadataValue.md(f"![{alt}](data:image/jpeg;base64,{base64.b64encode(jpeg).decode()})")
+    return dg.MetadataValue.md(jpeg_markdown(jpeg, alt))
+
+
+def _original(film: str, info: FilmProbe, inbox: FilmInbox, reference_index: ReferenceIndex, store: MediaStore) -> tuple[str, str]:
+    """(film, path) the library keeps for this file's content: the film itself, or the copy it
+    duplicates (:func:`filmaster_dag.runs.original_film`). A duplicate's own rows, left by an
+    ingest before its twin existed, are removed: the library holds one set of shots per content."""
+    index = reference_index.open()
+    held = set(index.filter(f"source_sha256 = {sql_literal(info.sha256)}", columns=["film"])["film"])
+    twins = inbox.same_content(film, info.sha256, info.file_size)
+    original = original_film(film, held - {film}, twins, film in held)
+    if original == film:
+        return film, info.path
+    if film in held:
+        index.delete_film(film)
+    path = str(twins[original]) if original in twins else _source_file(store, original)
+    return original, path
 
 
 @dg.asset(partitions_def=films, group_name=GROUP, kinds={"python", "pyav"})
-def film_source(context: dg.AssetExecutionContext, inbox: FilmInbox, store: MediaStore) -> dict:
+def film_source(context: dg.AssetExecutionContext, inbox: FilmInbox, store: MediaStore, reference_index: ReferenceIndex) -> dict:
     """The film file as the container describes it, probed with PyAV: container, codecs, size,
     display aspect, rotation, frame rate (constant or variable), duration, frame count, audio
     streams, file size and sha256. Fails its own partition with a one-line message for empty,
-    truncated, non-video or audio-only files."""
+    truncated, non-video or audio-only files.
+
+    A file holding exactly the bytes of another film (a copy under another name) is recorded as a
+    duplicate of it, with both paths (``duplicate_of``, ``duplicate_of_path``): nothing further is
+    decoded or indexed, so the library keeps one set of shots and retrieval never offers the same
+    footage twice."""
     film = context.partition_key
     report(film, "probing")
     with film_errors(context, store):
@@ -99,7 +127,11 @@ def film_source(context: dg.AssetExecutionContext, inbox: FilmInbox, store: Medi
     with film_errors(context, store, str(path)):
         stat = path.stat()  # before hashing: a later change of the file shows as a newer stat
         info = probe(path, film)
+        original, original_path = _original(film, info, inbox, reference_index, store)
     swept = store.sweep_partials(LIBRARY, film)
+    duplicate = {"duplicate_of": original, "duplicate_of_path": original_path} if original != film else {}
+    if duplicate:
+        context.log.info(f"{film}: same content (sha256) as film {original} ({original_path}); recorded as its duplicate, not indexed")
     context.add_output_metadata(
         {
             "source_path": dg.MetadataValue.path(str(path)),
@@ -113,11 +145,13 @@ def film_source(context: dg.AssetExecutionContext, inbox: FilmInbox, store: Medi
             "frame_count": info.frame_count,
             "audio_streams": len(info.audio_streams),
             "file_size": info.file_size,
+            "source_mtime_ns": stat.st_mtime_ns,
             "sha256": info.sha256,
             "partial_files_swept": swept,
+            **({"duplicate_of": original, "duplicate_of_path": dg.MetadataValue.path(original_path)} if duplicate else {}),
         }
     )
-    return {**info.to_record(), "source_size": stat.st_size, "source_mtime_ns": stat.st_mtime_ns}
+    return {**info.to_record(), "source_size": stat.st_size, "source_mtime_ns": stat.st_mtime_ns, **duplicate}
 
 
 _DECODE_OUTPUTS = {
@@ -170,6 +204,9 @@ def decode_pass(context: dg.AssetExecutionContext, film_source: dict, detection:
     a second thread meanwhile (PyAV and librosa release the GIL), and its rhythm is cut to the shots
     once they are known. Selecting any subset of the outputs runs the pass and yields just those."""
     film = context.partition_key
+    if film_source.get("duplicate_of"):  # a copy of a film the library holds: nothing to decode or index
+        context.log.info(f"{film} is a duplicate of {film_source['duplicate_of']}: not decoded")
+        return
     selected = _selected_outputs(context)
     path = film_source["path"]
     with film_errors(context, store, path):

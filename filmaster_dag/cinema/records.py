@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from .look import LOOK_DIM
 from .vocabulary import CameraMovement, LightingKey, ShotScale, TransitionIn, TransitionOut
 
 
@@ -75,6 +76,13 @@ SHOT_COLUMNS: tuple[Column, ...] = (
     Column("motion_energy", _F64, CAMERA, "mean residual difference after camera-motion compensation, 0..1"),
     Column("frame_diff", _F64, CAMERA, "mean frame-to-frame difference, 0..1"),
     Column("sharpness", _F64, CAMERA, "mean variance of the Laplacian"),
+    Column(
+        "look",
+        pa.list_(pa.float32(), LOOK_DIM),
+        CAMERA,
+        "offline look descriptor of the primary keyframe (colour layout, palette, edges and texture, composition; "
+        "unit length): search by example",
+    ),
     # soundtrack under the shot
     Column("onset_strength_mean", _F64, RHYTHM, "mean onset strength of the soundtrack"),
     Column("onset_strength_peak", _F64, RHYTHM, "peak onset strength"),
@@ -105,6 +113,7 @@ SEQUENCE_COLUMNS: tuple[Column, ...] = (
 )
 
 VECTOR = "vector"
+LOOK = "look"
 
 
 def stage_columns(stage: str, columns: tuple[Column, ...] = SHOT_COLUMNS) -> list[str]:

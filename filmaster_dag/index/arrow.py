@@ -132,6 +132,8 @@ def frame_to_arrow(df: pd.DataFrame, table: str, vector_dim: int, film: str | No
     for f in schema:
         if f.name == VECTOR:
             arrays.append(vector_array(df[VECTOR] if VECTOR in df.columns else None, len(df), vector_dim))
+        elif pa.types.is_fixed_size_list(f.type):  # another vector column (the look descriptor)
+            arrays.append(vector_array(df[f.name] if f.name in df.columns else None, len(df), f.type.list_size))
         elif f.name in df.columns:
             arrays.append(column_array(df[f.name], f.type, f.name))
         else:

@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .tables import VECTOR
+from .tables import LOOK, VECTOR
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,10 @@ def conform_stored(data: pa.Table, declared: pa.Schema, where: str) -> pa.Table:
         col = data[f.name]
         if col.type == f.type:
             arrays.append(col.combine_chunks())
+            continue
+        if f.name == LOOK:  # a look descriptor of another version cannot be converted: measured again at the next ingest
+            log.warning("%s: look descriptors stored as %s, now %s: dropped; re-ingest to search by example", where, col.type, f.type)
+            arrays.append(pa.nulls(data.num_rows, f.type))
             continue
         try:
             arrays.append(convert_column(col, f.type))

@@ -30,12 +30,14 @@ from .settings import IndexSettings
 from .tables import (
     FTS_COLUMNS,
     KEYS,
+    LOOK_DIM,
     ORDER,
     SCALAR_INDEXES,
     SEQUENCES,
     SHOTS,
     TABLES,
     VECTOR,
+    VECTOR_COLUMNS,
     film_filter,
     table_schema,
 )
@@ -330,12 +332,13 @@ class ShotIndex:
 
     @staticmethod
     def _columns(t: Any, with_vector: bool) -> list[str]:
-        return [n for n in t.schema.names if with_vector or n != VECTOR]
+        return [n for n in t.schema.names if with_vector or n not in VECTOR_COLUMNS]
 
-    def _query_vector(self, vector: Any) -> np.ndarray:
+    def _query_vector(self, vector: Any, column: str = VECTOR) -> np.ndarray:
         q = np.asarray(vector, dtype=np.float32).ravel()
-        if q.size != self.settings.vector_dim:
-            raise ValueError(f"query vector has {q.size} dims, index expects {self.settings.vector_dim}")
+        dim = self.settings.vector_dim if column == VECTOR else LOOK_DIM
+        if q.size != dim:
+            raise ValueError(f"query vector has {q.size} dims, the {column} column holds {dim}")
         return q
 
     def _tune(self, b: Any, nprobes: int | None, refine_factor: int | None, ef: int | None) -> Any:
@@ -355,8 +358,9 @@ class ShotIndex:
         nprobes: int | None,
         refine_factor: int | None,
         ef: int | None,
+        column: str = VECTOR,
     ) -> Any:
-        b = t.search(self._query_vector(vector), vector_column_name=VECTOR, query_type="vector")
+        b = t.search(self._query_vector(vector, column), vector_column_name=column, query_type="vector")
         b = self._tune(b.distance_type(self.settings.metric).limit(k), nprobes, refine_factor, ef)
         return b.where(where, prefilter=True) if where else b
 
@@ -374,15 +378,17 @@ class ShotIndex:
         with_vector: bool = False,
         columns: list[str] | None = None,
         version: int | None = None,
+        vector_column: str = VECTOR,
     ) -> pd.DataFrame:
         """Nearest rows by cosine distance (``_distance``, ascending).  Rows with a null
-        vector never match.  ``where`` is applied as a pre-filter.  ``columns`` limits the
+        vector never match.  ``vector_column``: ``vector`` (CLIP) or ``look`` (the offline
+        look descriptor, searched exactly: it has no ANN index).  ``where`` is applied as a pre-filter.  ``columns`` limits the
         columns read back (e.g. ``["shot_id", "sequence_id"]`` for retrieval): reading every
         measurement column of the hits costs more than the search itself.  ``version`` searches
         the table as it was then (:meth:`at_version`)."""
         t = self._handle(table, version)
-        b = self._vector_query(t, vector, k, where, nprobes, refine_factor, ef)
-        if exact:
+        b = self._vector_query(t, vector, k, where, nprobes, refine_factor, ef, vector_column)
+        if exact or vector_column != VECTOR:
             b = b.bypass_vector_index()
         return b.select((columns or self._columns(t, with_vector)) + ["_distance"]).to_arrow().to_pandas()
 

@@ -19,6 +19,10 @@ SHOTS = "shots"
 SEQUENCES = "sequences"
 TABLES = (SHOTS, SEQUENCES)
 VECTOR = records.VECTOR
+#: The offline look descriptor of each shot (:mod:`filmaster_dag.cinema.look`), searched by ``--like``.
+LOOK, LOOK_DIM = records.LOOK, records.LOOK_DIM
+#: Columns holding vectors: left out of a read unless asked for (``with_vector``).
+VECTOR_COLUMNS = (VECTOR, LOOK)
 KEYS = {SHOTS: "shot_id", SEQUENCES: "sequence_id"}
 ORDER = {SHOTS: "shot_index", SEQUENCES: "sequence_index"}
 RECORDS: dict[str, tuple[records.Column, ...]] = {

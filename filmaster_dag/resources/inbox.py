@@ -266,6 +266,20 @@ class FilmInbox(dg.ConfigurableResource):
     def films(self) -> dict[str, Path]:
         return self.scan().films
 
+    def same_content(self, film: str, sha256: str, size: int) -> dict[str, Path]:
+        """The other films of the inbox whose file holds exactly these bytes (copies under another
+        name): only files of the same size are hashed, so a scan costs nothing without copies."""
+        from ..cinema.media import file_sha256
+
+        twins = {}
+        for slug, path in self.scan().films.items():
+            try:
+                if slug != film and path.stat().st_size == size and file_sha256(path) == sha256:
+                    twins[slug] = path
+            except OSError:  # gone or unreadable now: not a copy we can vouch for
+                continue
+        return twins
+
     def path_for(self, film: str) -> Path:
         scan = self.scan()
         if film not in scan.films:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..look import describe_look
 from ..records import CAMERA, stage_columns
 from ..vocabulary import CameraMovement, ShotScale
 from .lighting import measure_lighting
@@ -26,8 +27,9 @@ def measure_shot(
     ``signals``: the shot's rows of :meth:`CameraSignals.table`; ``images``: a few RGB keyframes;
     ``scale_images``: the keyframes searched for faces and people (default: all of ``images``;
     face detection is the costliest measurement, so callers may pass only the primary keyframe).
-    Speeds/rates are those of :class:`MovementEstimate`; motion energy, frame difference and
-    sharpness are means over the shot's tracked frames (frame 0 of the shot, which straddles the
+    Speeds/rates are those of :class:`MovementEstimate`; ``look`` is the offline look descriptor
+    (:func:`~filmaster_dag.cinema.look.describe_look`) of the first of ``scale_images``; motion
+    energy, frame difference and sharpness are means over the shot's tracked frames (frame 0 of the shot, which straddles the
     cut, is left out).
     """
     images = [im for im in (images or []) if im is not None]
@@ -71,4 +73,6 @@ def measure_shot(
         "motion_energy": mean_of("motion_energy"),
         "frame_diff": mean_of("frame_diff"),
         "sharpness": mean_of("sharpness"),
+        # what the shot looks like, for search by example: the primary keyframe's look descriptor
+        "look": describe_look(scale_images[0]).tolist() if scale_images else None,
     }
