@@ -240,8 +240,12 @@ def test_shot_scale_chaplin_and_meadow(bbb, chaplin):
     # Two men seen full-figure in a park: a long (full) shot; one face is confirmed.
     assert scale.scale == "wide", scale
     assert scale.faces >= 1 and scale.people >= 1 and 0.08 < scale.face_height < 0.15
+    # The meadow at dawn has no face and no person: the picture itself says it is a far view.
     meadow = camera.measure_shot_scale([bbb["rgb"][150]])
-    assert meadow.scale == "unknown" and meadow.faces == 0 and meadow.people == 0
+    assert meadow.scale == "extreme_wide" and meadow.evidence == "picture" and meadow.faces == 0 and meadow.people == 0, meadow
+    assert 0 < meadow.confidence <= camera.scale.PICTURE_MAX_CONFIDENCE
+    # faces and people only (the measure before the picture cues) still says it cannot tell
+    assert camera.measure_shot_scale([bbb["rgb"][150]], method="faces").scale == "unknown"
     assert camera.measure_shot_scale([]).scale == "unknown"
 
 
@@ -260,10 +264,10 @@ def test_shot_scale_is_the_same_from_concurrent_threads(bbb, chaplin):
     OpenCV cascades shared between threads raised ``scaleIdx < scaleData->size()`` or silently
     lost faces (the same shot read 'medium_long' with a face, or 'unknown' with none).
     """
-    images = [bbb["keyframes"][i] for i in SHOT_KEYFRAMES] + chaplin
+    images = [bbb["keyframes"][i] for i in SHOT_KEYFRAMES] + chaplin + [np.zeros((270, 480, 3), np.uint8)]
     expected = [camera.measure_shot_scale([img]) for img in images]
-    # The set exercises every path: a face decides, a person decides, nothing found.
-    assert {e.evidence for e in expected} == {"face", "person", "none"}, expected
+    # The set exercises every path: a face decides, a person decides, the picture decides, nothing to measure.
+    assert {e.evidence for e in expected} == {"face", "person", "picture", "none"}, expected
     jobs = [i for _ in range(3) for i in range(len(images))]
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda i: camera.measure_shot_scale([images[i]]), jobs))
