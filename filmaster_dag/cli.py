@@ -276,11 +276,12 @@ def search(text: str | None, where: str | None, k: int, sheet: str | None = None
     asked = [f"like {result.example}" if result.example else "", f"matching {text!r}" if text else "", f"where {where}" if where else ""]
     table = Table(title=" ".join(["shots", *(p for p in asked if p)]) + f" (ranked by {result.ranked_by})")
     rows = result.table()
-    for col in ("score", "shot_id", "film", "timecode", "duration_s", "keyframe", "description"):
+    last = "alike" if "alike" in rows else "description"  # by example: what looks alike, block by block
+    for col in ("score", "shot_id", "film", "timecode", "duration_s", "keyframe", last):
         table.add_column(col, overflow="fold")  # a path folds onto more lines rather than losing its end
     for r in rows.itertuples():
         score = "-" if r.score is None or r.score != r.score else f"{r.score:.2f}"
-        table.add_row(score, r.shot_id, r.film, r.timecode, f"{r.duration_s:.2f}", r.keyframe, r.description)
+        table.add_row(score, r.shot_id, r.film, r.timecode, f"{r.duration_s:.2f}", r.keyframe, getattr(r, last))
     _console().print(table, soft_wrap=True)
     if sheet and len(rows):
         jpeg = hits_sheet(result, resources["store"].read_path)

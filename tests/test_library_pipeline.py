@@ -358,6 +358,19 @@ def test_clip_embeddings_through_real_loading_code(tmp_path, inbox, instance):
     hit = index.search_vector(vectors[0], k=1)
     assert hit.iloc[0]["shot_id"] == rows.iloc[0]["shot_id"]
 
+    # search by example ranks by the CLIP image vectors when the library holds them
+    from filmaster_dag.index.search import BY_CLIP, ShotQuery, find_shots
+
+    assert run_film(instance, resources, CHAPLIN_KEY).success
+    chaplin = index.film_rows(CHAPLIN_KEY).iloc[0]
+    still = tmp_path / "still.jpg"
+    still.write_bytes(resources["store"].read_path(chaplin["keyframe_path"]))
+    found = find_shots(index, ShotQuery(like=str(still), k=3), resources["embedder"])
+    assert found.ranked_by == BY_CLIP and found.hits["shot_id"].iloc[0] == chaplin["shot_id"]
+    assert found.hits["score"].iloc[0] > 0.999  # the same picture: the same vector
+    by_shot = find_shots(index, ShotQuery(like=chaplin["shot_id"], k=3), resources["embedder"])
+    assert by_shot.ranked_by == BY_CLIP and chaplin["shot_id"] not in set(by_shot.hits["shot_id"]) and len(by_shot.hits)
+
 
 KILLABLE_RUN = """
 import sys, dagster as dg

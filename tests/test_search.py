@@ -45,6 +45,8 @@ def test_a_frame_of_another_copy_finds_its_own_shot(reference_library, tmp_path)
         assert result.hits["shot_id"].iloc[0] == shot_at(index, BBB, webm_frame + 2)
         scores = result.hits["score"].to_numpy()
         assert np.all(np.diff(scores) <= 1e-9) and 0 < scores[-1] <= scores[0] <= 1  # best first, on the 0..1 scale
+        why = result.table()["alike"].iloc[0]  # what looks alike, block by block, for the CLI and the UI
+        assert why.startswith("colour 0.") and "palette" in why and "texture" in why and "composition" in why
     chaplin = find_shots(index, ShotQuery(like=frame_png(CHAPLIN, 100, tmp_path / "chaplin.png"), k=3))
     assert chaplin.hits["film"].iloc[0] == "chaplin-single-shot"
 

@@ -18,7 +18,7 @@ from .library import _md_table, jpeg_markdown
 
 GROUP = "library_search"
 SEARCHES = "searches"
-COLUMNS = ["search", "rank", "score", "shot_id", "film", "timecode", "duration_s", "keyframe", "description", "sheet"]
+COLUMNS = ["search", "rank", "score", "shot_id", "film", "timecode", "duration_s", "keyframe", "description", "alike", "sheet"]
 
 
 @dg.asset(
@@ -50,11 +50,11 @@ def saved_searches(
         title = result.query.title or name
         read_as = f" (read as: {result.read_as})" if result.read_as else ""
         picture = jpeg_markdown(sheet, name) + "\n\n" if sheet else ""
-        listing = table.drop(columns=["description"]).to_markdown(index=False) if len(table) else "no shot matches"
+        listing = table.drop(columns=["description", "keyframe"]).to_markdown(index=False) if len(table) else "no shot matches"
         meta[f"search: {name}"] = dg.MetadataValue.md(
             f"**{title}**: {len(table)} hits, ranked by {result.ranked_by}{read_as}\n\n{picture}{listing}"
         )
-    hits = pd.concat(frames, ignore_index=True)[COLUMNS] if frames else pd.DataFrame(columns=COLUMNS)
+    hits = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS).fillna({"alike": ""}) if frames else pd.DataFrame(columns=COLUMNS)
     context.add_output_metadata(
         {
             "searches": len(searches.scan()),
@@ -62,7 +62,7 @@ def saved_searches(
             "folder": dg.MetadataValue.path(str(searches.root)),
             "errors": dg.MetadataValue.json(errors),
             **meta,
-            "preview": _md_table(hits.drop(columns=["description", "sheet"]), limit=40),
+            "preview": _md_table(hits.drop(columns=["description", "keyframe", "sheet"]), limit=40),
         }
     )
     context.log.info(f"{len(frames)} saved searches ran, {len(errors)} could not: {'; '.join(errors.values()) or 'none'}")

@@ -38,6 +38,10 @@ from .tables import LOOK, VECTOR, sql_literal
 BY_WORDS, BY_LOOK, BY_CLIP, BY_FILM_ORDER = "words (BM25)", "look (offline descriptor)", "CLIP image vectors", "film order"
 
 
+#: The columns of :meth:`SearchResult.table` (plus ``alike`` for a search by example).
+TABLE_COLUMNS = ["rank", "score", "shot_id", "film", "timecode", "duration_s", "keyframe", "description"]
+
+
 class SearchError(ValueError):
     """A query that cannot run, said in one line with what to do (bad filter, unknown example)."""
 
@@ -86,9 +90,10 @@ class SearchResult:
                     "duration_s": round(float(r.duration_s), 2),
                     "keyframe": str(r.keyframe_path or ""),
                     "description": r.description,
+                    "alike": getattr(r, "alike", ""),
                 }
             )
-        return pd.DataFrame(rows, columns=["rank", "score", "shot_id", "film", "timecode", "duration_s", "keyframe", "description"])
+        return pd.DataFrame(rows, columns=[*TABLE_COLUMNS, "alike"] if "alike" in self.hits else TABLE_COLUMNS)
 
 
 def timecode(row: Any) -> str:
@@ -183,9 +188,20 @@ def _like(
             return index.filter("shot_id = ''", limit=0).assign(score=pd.Series(dtype=float)), ranked_by
         in_ids = f"shot_id IN ({', '.join(sql_literal(i) for i in ids)})"
         where = f"({where}) AND {in_ids}" if where else in_ids
-    hits = index.search_vector(vector, k=k, where=where, vector_column=column, exact=True)
+    hits = index.search_vector(vector, k=k, where=where, vector_column=column, exact=True, with_vector=True)
     # cosine distance -> cosine similarity, clipped to 0..1: the scale of cinema.look.look_similarity
-    return hits.assign(score=(1.0 - hits["_distance"].astype(float)).clip(0.0, 1.0)), ranked_by
+    hits = hits.assign(score=(1.0 - hits["_distance"].astype(float)).clip(0.0, 1.0))
+    return hits.assign(alike=[alike(look, h) for h in hits[LOOK]] if len(hits) else []), ranked_by
+
+
+def alike(example: np.ndarray | None, hit: Any) -> str:
+    """Why a hit looks like the example, block by block: ``colour 0.93, palette 0.88, texture 0.71, composition 0.90``."""
+    from ..cinema.look import explain_look
+
+    if example is None or hit is None:
+        return ""
+    parts = explain_look(example, np.asarray(hit, dtype=np.float32))
+    return ", ".join(f"{name.replace('_layout', '')} {value:.2f}" for name, value in parts.items())
 
 
 def hits_sheet(result: SearchResult, read_bytes: Callable[[str], bytes], columns: int = 5, thumb_width: int = 240) -> bytes | None:
