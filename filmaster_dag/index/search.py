@@ -182,6 +182,11 @@ def _like(
     column, vector, ranked_by = (VECTOR, clip, BY_CLIP) if use_clip else (LOOK, look, BY_LOOK)
     if vector is None:
         raise SearchError("--like: the example has no look descriptor; re-ingest its film with `filmaster ingest --force`")
+    if column == LOOK and not index.count(where=f"{LOOK} IS NOT NULL"):
+        raise SearchError(
+            "--like: no shot in the library has a look descriptor yet (its films were ingested before search by example): "
+            "run `filmaster ingest --force` once"
+        )
     if words:  # words narrow the candidates; the look ranks them
         ids = index.search_text(words, k=max(k * 20, 200), where=where)["shot_id"].tolist()
         if not ids:
