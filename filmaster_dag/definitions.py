@@ -15,7 +15,7 @@ import dagster as dg
 from .assets.library import library_assets
 from .assets.post_production import post_production_assets
 from .assets.production import production_assets
-from .assets.searches import search_assets, search_checks
+from .assets.searches import saved_searches_sensor, search_assets, search_checks
 from .checks import library_checks, post_production_checks, production_checks
 from .jobs import library_job, library_maintenance_job, production_job, saved_searches_job
 from .resources.briefs import BriefInbox
@@ -96,7 +96,7 @@ def build_definitions(**kwargs: object) -> dg.Definitions:
         asset_checks=[*library_checks, *production_checks, *post_production_checks, *search_checks],
         jobs=[library_job, library_maintenance_job, production_job, saved_searches_job],
         schedules=[library_refresh_schedule, library_compaction_schedule],
-        sensors=[film_inbox_sensor, brief_inbox_sensor],
+        sensors=[film_inbox_sensor, brief_inbox_sensor, saved_searches_sensor],
         resources=build_resources(**kwargs),  # type: ignore[arg-type]
         executor=dg.in_process_executor,
     )

@@ -116,3 +116,30 @@ def test_a_search_must_ask_something(tmp_path):
         ShotQuery(k=3)
     path = save_search(tmp_path, "Été: wides", ShotQuery(text="wide"))
     assert path.name == "ete-wides.yaml" and load_search(path) == ShotQuery(text="wide")
+
+
+def test_saved_searches_rerun_when_the_library_changes():
+    """The automation condition asks for the saved searches once when they were never made, then
+    again only after a film's index rows change: not on every tick."""
+    from filmaster_dag.assets.searches import LIBRARY_CHANGED
+
+    @dg.asset(partitions_def=dg.StaticPartitionsDefinition(["a", "b"]))
+    def reference_index() -> None: ...
+
+    @dg.asset(deps=[reference_index], automation_condition=LIBRARY_CHANGED)
+    def searches() -> None: ...
+
+    graph = dg.Definitions(assets=[reference_index, searches])
+    key = dg.AssetKey("searches")
+    with dg.instance_for_test() as instance:
+        start = dg.evaluate_automation_conditions(defs=graph, instance=instance)  # the sensor's first tick only starts counting
+        first = dg.evaluate_automation_conditions(defs=graph, instance=instance, cursor=start.cursor)
+        assert first.get_num_requested(key) == 1  # never made
+        instance.report_runless_asset_event(dg.AssetMaterialization(key))  # the run it asked for
+        quiet = dg.evaluate_automation_conditions(defs=graph, instance=instance, cursor=first.cursor)
+        assert quiet.get_num_requested(key) == 0  # nothing changed since
+        instance.report_runless_asset_event(dg.AssetMaterialization("reference_index", partition="b"))  # one film re-indexed
+        changed = dg.evaluate_automation_conditions(defs=graph, instance=instance, cursor=quiet.cursor)
+        assert changed.get_num_requested(key) == 1
+        settled = dg.evaluate_automation_conditions(defs=graph, instance=instance, cursor=changed.cursor)
+        assert settled.get_num_requested(key) == 0

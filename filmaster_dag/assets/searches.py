@@ -2,8 +2,8 @@
 
 Thin wiring over :mod:`filmaster_dag.index.search` (the same :func:`find_shots` and
 :func:`hits_sheet` the ``filmaster search`` command uses, so a saved search shows exactly the hits
-the command printed). Re-materialized whenever the library changes (eager automation) and by
-``filmaster search ... --save NAME``.
+the command printed). Re-materialized whenever the library changes (the
+``saved_searches_on_library_change`` sensor, on by default) and by ``filmaster search ... --save NAME``.
 """
 
 import dagster as dg
@@ -18,6 +18,22 @@ from .library import _md_table, jpeg_markdown
 
 GROUP = "library_search"
 SEARCHES = "searches"
+#: Run when any film's index rows change (or the asset was never made); unlike ``eager()`` a film
+#: that failed (no index rows) does not hold the searches back.
+LIBRARY_CHANGED = (
+    (dg.AutomationCondition.missing() | dg.AutomationCondition.any_deps_updated()).since_last_handled()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("the library changed")
+
+#: Evaluates :data:`LIBRARY_CHANGED` (on by default, unlike Dagster's default automation sensor).
+saved_searches_sensor = dg.AutomationConditionSensorDefinition(
+    "saved_searches_on_library_change",
+    target=dg.AssetSelection.groups(GROUP),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Re-runs the saved searches when any film's rows in the library change.",
+)
+
 COLUMNS = ["search", "rank", "score", "shot_id", "film", "timecode", "duration_s", "keyframe", "description", "alike", "sheet"]
 
 
@@ -25,7 +41,7 @@ COLUMNS = ["search", "rank", "score", "shot_id", "film", "timecode", "duration_s
     group_name=GROUP,
     kinds={"lancedb"},
     deps=[dg.AssetKey("reference_index")],
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=LIBRARY_CHANGED,
 )
 def saved_searches(
     context: dg.AssetExecutionContext, searches: SavedSearches, reference_index: ReferenceIndex, embedder: ShotEmbedder, store: MediaStore
