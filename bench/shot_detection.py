@@ -64,22 +64,8 @@ SOURCES = [
 
 
 def load_sources() -> dict[str, np.ndarray]:
-    import cv2
-
-    pool: dict[str, list] = {s[0]: [] for s in SOURCES}
-    by_file: dict[str, list] = {}
-    for s in SOURCES:
-        by_file.setdefault(s[1], []).append(s)
-    for name, items in by_file.items():
-        last = max(s[3] for s in items)
-        for f in iter_frames(FILMS / name, analysis_width=W):
-            for sid, _, lo, hi, _ in items:
-                if lo <= f.index <= hi:
-                    img = f.rgb(max_width=1280)
-                    pool[sid].append(cv2.resize(img, (W, H), interpolation=cv2.INTER_AREA))
-            if f.index >= last:
-                break
-    return {k: np.stack(v) for k, v in pool.items()}
+    """The single shots of ``SOURCES`` at the films' size (``load_pool`` is defined with the hard set)."""
+    return load_pool(W, H)
 
 
 @dataclass
@@ -136,14 +122,7 @@ def build_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, 
         elif kind == "dissolve":
             L = int(rng.integers(12, 25))
             L = min(L, len(seg) // 2, 24)
-            # the last L frames already placed blend into the first L frames of the new shot
-            s0 = n0 - L
-            for j in range(L):
-                a = (j + 1) / (L + 1)
-                frames[s0 + j] = (1 - a) * frames[s0 + j] + a * seg[j]
-            frames.extend(seg[L:])
-            seg0 = s0
-            transitions.append({"kind": "dissolve", "at": s0 + L // 2, "start": s0, "end": s0 + L - 1})
+            seg0 = _dissolve(frames, seg, L, transitions)
         else:
             Lo = int(rng.integers(6, 17))
             colour = 255.0 if kind == "fade_white" else 0.0
@@ -176,37 +155,225 @@ def build_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, 
     # flashes were recorded at their frame index; drop any that a later dissolve/fade overwrote
     spans = [(t["start"] - 6, t["end"] + 6) for t in transitions]
     flashes = [f for f in flashes if not any(a <= f[1] and f[0] <= b for a, b in spans)]
-    path = OUT / f"shots_film{idx}.mp4"
+    truth = {"segments": [s for s, _ in segs], "transitions": transitions, "flashes": flashes}
+    return _write(OUT / f"shots_film{idx}.mp4", frames, truth | {"opening_fade": opening, "closing_fade": closing})
+
+
+def _write(path: Path, frames: list[np.ndarray], truth: dict) -> Built:
+    """Encode the assembled ``frames`` to ``path`` and write its ground truth beside it."""
     encode_video(path, frames, rate=FPS, crf=18)
-    truth = {
-        "film": path.name,
-        "frames": len(frames),
-        "rate": FPS,
-        "segments": [s for s, _ in segs],
-        "transitions": transitions,
-        "flashes": flashes,
-        "opening_fade": opening,
-        "closing_fade": closing,
-    }
+    truth = {"film": path.name, "frames": len(frames), "rate": FPS} | truth
     path.with_suffix(".json").write_text(json.dumps(truth, indent=1))
     return Built(path, truth)
 
 
+def _dissolve(frames: list[np.ndarray], seg: np.ndarray, L: int, transitions: list[dict]) -> int:
+    """Dissolve the last ``L`` frames already placed into the first ``L`` of ``seg``, append the
+    rest of ``seg``, record the dissolve; returns the frame where ``seg`` now starts."""
+    s0 = len(frames) - L
+    for j in range(L):
+        a = (j + 1) / (L + 1)
+        frames[s0 + j] = (1 - a) * frames[s0 + j] + a * seg[j]
+    frames.extend(seg[L:])
+    transitions.append({"kind": "dissolve", "at": s0 + L // 2, "start": s0, "end": s0 + L - 1})
+    return s0
+
+
 def build_set(n_films: int, seed: int = 7) -> list[Built]:
+    def build() -> list[Built]:
+        pool, rng = load_sources(), np.random.default_rng(seed)
+        return [build_film(i, pool, rng, n_segments=10) for i in range(n_films)]
+
+    return _cached_set("shots", [BUILD_VERSION, SOURCES, n_films, seed], n_films, build)
+
+
+def _cached_set(name: str, recipe: list, n_films: int, build) -> list[Built]:
+    """The films ``build()`` makes, kept in ``bench/out`` as ``{name}_film{i}`` under a stamp keyed
+    by ``recipe``: built again only when the recipe changes."""
     OUT.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha1(json.dumps([BUILD_VERSION, SOURCES, n_films, seed]).encode()).hexdigest()[:12]
-    stamp = OUT / f"shots_set_{key}.ok"
+    key = hashlib.sha1(json.dumps(recipe).encode()).hexdigest()[:12]
+    stamp = OUT / f"{name}_set_{key}.ok"
     if stamp.exists():
-        return [Built(OUT / f"shots_film{i}.mp4", json.loads((OUT / f"shots_film{i}.json").read_text())) for i in range(n_films)]
+        return [Built(OUT / f"{name}_film{i}.mp4", json.loads((OUT / f"{name}_film{i}.json").read_text())) for i in range(n_films)]
     t0 = time.perf_counter()
-    pool = load_sources()
-    rng = np.random.default_rng(seed)
-    built = [build_film(i, pool, rng, n_segments=10) for i in range(n_films)]
-    for old in OUT.glob("shots_set_*.ok"):
+    built = build()
+    for old in OUT.glob(f"{name}_set_*.ok"):
         old.unlink()
     stamp.write_text("ok")
-    print(f"built {n_films} films in {time.perf_counter() - t0:.1f} s -> {OUT}", file=sys.stderr)
+    print(f"built {n_films} {name} films in {time.perf_counter() - t0:.1f} s -> {OUT}", file=sys.stderr)
     return built
+
+
+# --------------------------------------------------------------------------- the hard set
+# Every segment is a moving camera: a crop window (480x270 of an 854x480 picture, shown at
+# 640x360) slides over the real frames: still, slow drift (1-4 px/frame, back and forth), handheld
+# shake (2-6 px rms, smoothed) or a whip pan inside the shot (20-60 px/frame on screen for 8-16
+# frames) that must NOT be cut. Joined by cuts, dissolves of 6-36 frames (between two moving shots,
+# half of them between two Big Buck Bunny meadow shots of the same colour), fades to/from black,
+# white or DARK GREY (a flat grey of 25-60, or the picture dimmed to a low-contrast 10 %), with
+# in-shot flashes. Never a shot next to its own twin (MP4 vs WebM of the same shot).
+HARD_VERSION = 1
+PW, PH = 854, 480  # pool picture; the crop window below is shown at W x H
+CW, CH = 480, 270
+SCALE = W / CW  # on-screen px per pool px
+BBB_GROUPS = {"s1", "s2", "s3", "s4a", "s4b", "s5", "s6"}
+
+
+def load_pool(width: int = PW, height: int = PH) -> dict[str, np.ndarray]:
+    """The single shots of ``SOURCES`` as uint8 RGB pictures of ``width`` x ``height``."""
+    import cv2
+
+    pool: dict[str, list] = {s[0]: [] for s in SOURCES}
+    by_file: dict[str, list] = {}
+    for s in SOURCES:
+        by_file.setdefault(s[1], []).append(s)
+    for name, items in by_file.items():
+        last = max(s[3] for s in items)
+        for f in iter_frames(FILMS / name, analysis_width=W):
+            for sid, _, lo, hi, _ in items:
+                if lo <= f.index <= hi:
+                    pool[sid].append(cv2.resize(f.rgb(max_width=1280), (width, height), interpolation=cv2.INTER_AREA))
+            if f.index >= last:
+                break
+    return {k: np.stack(v) for k, v in pool.items()}
+
+
+def _camera(rng: np.random.Generator, length: int) -> tuple[np.ndarray, str, list[int] | None]:
+    """Crop-window positions (length, 2) of one shot's camera, its style, and the whip pan's span."""
+    mx, my = PW - CW, PH - CH
+    style = ["still", "drift", "drift", "shake", "whip", "whip"][int(rng.integers(6))]
+    pos = np.zeros((length, 2))
+    pos[:] = (rng.uniform(0.2, 0.8) * mx, rng.uniform(0.2, 0.8) * my)
+    whip = None
+    if style in ("drift", "whip"):
+        v = rng.uniform(1, 4) * rng.choice([-1, 1], 2)
+        x = pos[0, 0] + v[0] * np.arange(length)
+        y = pos[0, 1] + 0.5 * v[1] * np.arange(length)
+        # back and forth inside the picture (a triangle wave)
+        pos[:, 0] = mx - np.abs(mx - np.mod(x, 2 * mx))
+        pos[:, 1] = my - np.abs(my - np.mod(y, 2 * my))
+    if style == "shake":
+        jit = rng.normal(0, rng.uniform(2, 6), (length + 4, 2))
+        jit = np.stack([np.convolve(jit[:, i], np.ones(3) / 3, "valid")[:length] for i in (0, 1)], 1) * 1.7
+        pos = np.clip(pos + jit, 0, (mx, my))
+    if style == "whip" and length >= 50:
+        d = int(rng.integers(8, 17))
+        speed = rng.uniform(20, 60) / SCALE  # pool px per frame
+        d = min(d, int(mx / speed))
+        p = int(rng.integers(15, length - d - 15))
+        direction = 1 if pos[p, 0] < mx / 2 else -1
+        start = pos[p, 0]
+        for j in range(p, length):
+            pos[j, 0] = np.clip(start + direction * speed * min(j - p + 1, d), 0, mx)
+        whip = [p, p + d - 1]
+    elif style == "whip":
+        style = "drift"
+    return pos, style, whip
+
+
+def _shoot(src: np.ndarray, first: int, pos: np.ndarray) -> np.ndarray:
+    """The shot as the moving camera sees it: crops of ``src`` from frame ``first`` at ``pos``, float32."""
+    import cv2
+
+    out = np.empty((len(pos), H, W, 3), np.float32)
+    for j, (x, y) in enumerate(pos):
+        # sub-pixel crop: an affine warp samples the window at (x, y) and scales it to W x H
+        m = np.array([[SCALE, 0, -x * SCALE], [0, SCALE, -y * SCALE]], np.float32)
+        out[j] = cv2.warpAffine(src[first + j], m, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return out
+
+
+def build_hard_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, n_segments: int) -> Built:
+    """One film of the hard set (see the comment above ``HARD_VERSION``)."""
+    twin = {s[0]: s[4] for s in SOURCES}
+    ids = list(pool)
+    kinds = ["cut"] * 5 + ["dissolve"] * 10 + ["fade_black"] * 2 + ["fade_grey"] * 3 + ["fade_dim"] + ["fade_white"]
+    plan = [kinds[rng.integers(len(kinds))] for _ in range(n_segments - 1)]
+    lengths = [int(rng.integers(6, 37)) if k == "dissolve" else 0 for k in plan]
+    frames: list[np.ndarray] = []
+    transitions, flashes, pans, shots = [], [], [], []
+    prev_group = None
+    for si in range(n_segments):
+        # the next shot: half the time another Big Buck Bunny meadow shot (same colours)
+        choices = [i for i in ids if twin[i] != prev_group]
+        if prev_group in BBB_GROUPS and rng.random() < 0.5:
+            choices = [i for i in choices if twin[i] in BBB_GROUPS]
+        sid = choices[rng.integers(len(choices))]
+        prev_group = twin[sid]
+        src = pool[sid]
+        need = max(lengths[si - 1] if si else 0, lengths[si] if si < len(plan) else 0)
+        length = int(min(len(src), max(rng.integers(50, 110), 2 * need + 16)))
+        first = int(rng.integers(0, len(src) - length + 1))
+        pos, style, whip = _camera(rng, length)
+        seg = _shoot(src, first, pos)
+        flash = None
+        if length >= 60 and rng.random() < 0.4:
+            p = int(rng.integers(max(26, need + 4), length - max(20, need + 4))) if length - max(20, need + 4) > max(26, need + 4) else None
+            if p is not None and (whip is None or p > whip[1] + 8 or p + 4 < whip[0] - 8):
+                k = int(rng.integers(1, 4))
+                for j in range(p, p + k):
+                    seg[j] = seg[j] * 0.35 + 200 if rng.random() < 0.5 else np.clip(seg[j] * 1.9 + 30, 0, 255)
+                flash = (p, k)
+        seg0 = n0 = len(frames)
+        kind = plan[si - 1] if si else None
+        if kind is None:
+            frames.extend(seg)
+        elif kind == "cut":
+            frames.extend(seg)
+            transitions.append({"kind": "cut", "at": n0, "start": n0, "end": n0})
+        elif kind == "dissolve":
+            seg0 = _dissolve(frames, seg, lengths[si - 1], transitions)
+        else:
+            Lo, Li = int(rng.integers(6, 17)), int(rng.integers(6, 17))
+            hold = int(rng.integers(0, 9))
+            if kind == "fade_dim":
+                # the picture sinks to a dim, low-contrast version of itself (no flat frame at all)
+                level = float(rng.uniform(25, 45))
+                s0 = n0 - Lo
+                for j in range(Lo):
+                    g = (j + 1) / (Lo + 1)
+                    frames[s0 + j] = frames[s0 + j] * (1 - 0.9 * g) + level * g
+                frames.extend([frames[n0 - 1].copy() for _ in range(hold)])
+                at = seg0 = len(frames)
+                for j in range(Li):
+                    g = 1 - (j + 1) / (Li + 1)
+                    seg[j] = seg[j] * (1 - 0.9 * g) + level * g
+                frames.extend(seg)
+                colour = "dim"
+            else:
+                level = {"fade_black": 0.0, "fade_white": 255.0}.get(kind, float(rng.uniform(25, 60)))
+                s0 = n0 - Lo
+                for j in range(Lo):
+                    g = 1 - (j + 1) / (Lo + 1)
+                    frames[s0 + j] = frames[s0 + j] * g + level * (1 - g)
+                frames.extend([np.full_like(seg[0], level)] * hold)
+                at = seg0 = len(frames)
+                for j in range(Li):
+                    g = (j + 1) / (Li + 1)
+                    seg[j] = seg[j] * g + level * (1 - g)
+                frames.extend(seg)
+                colour = kind.removeprefix("fade_")
+            transitions.append({"kind": "fade", "at": at, "start": s0, "end": at + Li - 1, "colour": colour})
+        shots.append({"source": sid, "camera": style})
+        if flash is not None:
+            flashes.append([seg0 + flash[0], seg0 + flash[0] + flash[1] - 1])
+        if whip is not None:
+            pans.append([seg0 + whip[0], seg0 + whip[1]])
+    spans = [(t["start"] - 6, t["end"] + 6) for t in transitions]
+    flashes = [f for f in flashes if not any(a <= f[1] and f[0] <= b for a, b in spans)]
+    pans = [f for f in pans if not any(a <= f[1] and f[0] <= b for a, b in spans)]
+    truth = {"shots": shots, "transitions": transitions, "flashes": flashes, "whip_pans": pans, "opening_fade": None, "closing_fade": None}
+    return _write(OUT / f"hard_film{idx}.mp4", [np.clip(f, 0, 255) for f in frames], truth)
+
+
+def build_hard_set(n_films: int, seed: int = 11, n_segments: int = 14) -> list[Built]:
+    """The hard set (cached in ``bench/out`` under a key of its recipe)."""
+
+    def build() -> list[Built]:
+        pool, rng = load_pool(), np.random.default_rng(seed)
+        return [build_hard_film(i, pool, rng, n_segments) for i in range(n_films)]
+
+    return _cached_set("hard", [HARD_VERSION, SOURCES, n_films, seed, n_segments], n_films, build)
 
 
 # --------------------------------------------------------------------------- detectors
@@ -216,17 +383,21 @@ def build_set(n_films: int, seed: int = 7) -> list[Built]:
 def run_ours(cfg: ShotDetectionConfig):
     def run(path: Path):
         shots, dp = detect_shots(path, cfg)
-        out = []
-        for s in shots[1:]:
-            lo = s.start.frame if s.head_transition is None else s.head_transition[0]
-            hi = s.start.frame if s.head_transition is None else s.head_transition[1]
-            prev = shots[s.index - 1]
-            if prev.tail_transition is not None:
-                lo = min(lo, prev.tail_transition[0])
-            out.append({"kind": s.transition_in, "at": s.start.frame, "start": lo, "end": hi})
-        return out, dp.frame_count
+        return _shot_transitions(shots), dp.frame_count
 
     return run
+
+
+def _shot_transitions(shots) -> list[dict]:
+    out = []
+    for s in shots[1:]:
+        lo = s.start.frame if s.head_transition is None else s.head_transition[0]
+        hi = s.start.frame if s.head_transition is None else s.head_transition[1]
+        prev = shots[s.index - 1]
+        if prev.tail_transition is not None:
+            lo = min(lo, prev.tail_transition[0])
+        out.append({"kind": s.transition_in, "at": s.start.frame, "start": lo, "end": hi})
+    return out
 
 
 def run_pyscenedetect(kind: str):
@@ -306,8 +477,22 @@ def prf(tp: int, n_det: int, n_true: int) -> tuple[float, float, float]:
     return p, r, f
 
 
+def _kind_ok(kind: str):
+    def ok(t, d):
+        return d["kind"] == kind and _grad_ok(t, d)
+
+    return ok
+
+
+BUCKETS = ((6, 12), (13, 24), (25, 36))
+
+
 def evaluate(name: str, run, films: list[Built]) -> dict:
-    counts = {k: [0, 0, 0] for k in ("cut", "gradual", "overall")}  # tp, det, true
+    """P/R/F1 per kind (cut, gradual, dissolve, fade, overall), dissolve recall per length bucket,
+    and speed, for one detector over ``films``."""
+    keys = ("cut", "gradual", "dissolve", "fade", "overall")
+    counts = {k: [0, 0, 0] for k in keys}  # tp, det, true
+    buckets = {b: [0, 0] for b in BUCKETS}  # found, true
     frames = 0
     t0 = time.perf_counter()
     dets = []
@@ -322,76 +507,143 @@ def evaluate(name: str, run, films: list[Built]) -> dict:
         tg = [t for t in tr if t["kind"] != "cut"]
         dc = [d for d in det if d["kind"] == "cut"]
         dg = [d for d in det if d["kind"] != "cut"]
-        for key, T, D, ok in (("cut", tc, dc, _cut_ok), ("gradual", tg, dg, _grad_ok), ("overall", tr, det, _any_ok)):
+        for key, T, D, ok in (
+            ("cut", tc, dc, _cut_ok),
+            ("gradual", tg, dg, _grad_ok),
+            ("dissolve", [t for t in tr if t["kind"] == "dissolve"], [d for d in det if d["kind"] == "dissolve"], _kind_ok("dissolve")),
+            ("fade", [t for t in tr if t["kind"] == "fade"], [d for d in det if d["kind"] == "fade"], _kind_ok("fade")),
+            ("overall", tr, det, _any_ok),
+        ):
             counts[key][0] += _match(T, D, ok)
             counts[key][1] += len(D)
             counts[key][2] += len(T)
+        for lo, hi in BUCKETS:
+            T = [t for t in tr if t["kind"] == "dissolve" and lo <= t["end"] - t["start"] + 1 <= hi]
+            buckets[(lo, hi)][0] += _match(T, dg, _grad_ok)
+            buckets[(lo, hi)][1] += len(T)
     film_s = sum(b.truth["frames"] for b in films) / FPS
-    res = {"name": name, "fps": frames / wall, "xrt": film_s / wall, "wall": wall}
+    res = {"name": name, "fps": frames / wall, "xrt": film_s / wall, "wall": wall, "buckets": buckets}
     for k, (tp, nd, nt) in counts.items():
         res[k] = prf(tp, nd, nt)
         res[k + "_counts"] = (tp, nd, nt)
     return res
 
 
+def load_package(path: str, name: str = "_shots_before"):
+    """A copy of the ``shots`` package at ``path`` (e.g. the code before a change, copied to /tmp),
+    imported beside the current one, to compare both in one run on the same machine state."""
+    import importlib.util
+
+    full = f"filmaster_dag.cinema.{name}"
+    spec = importlib.util.spec_from_file_location(full, str(Path(path) / "__init__.py"), submodule_search_locations=[str(path)])
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[full] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def run_package(mod, detector: str = "adaptive"):
+    """Like :func:`run_ours`, for a package loaded by :func:`load_package`."""
+
+    def run(path: Path):
+        shots, dp = mod.detect_shots(path, mod.ShotDetectionConfig(detector=detector))
+        return _shot_transitions(shots), dp.frame_count
+
+    return run
+
+
+def print_table(results: list[dict], kinds: tuple[str, ...]) -> None:
+    def f3(x):
+        return f"{x:.3f}"
+
+    header = ["detector"] + [f"{k} {m}" for k in kinds for m in ("P", "R", "F1")] + ["frames/s", "film-s/wall-s"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for r in results:
+        cells = [f3(v) for k in kinds for v in r[k]]
+        cells[-1] = f"**{cells[-1]}**"
+        print(f"| {r['name']} | " + " | ".join(cells) + f" | {r['fps']:.0f} | {r['xrt']:.1f} |")
+
+
+def print_buckets(results: list[dict]) -> None:
+    """Dissolve recall by length, and the (tp, detected, true) counts behind the table."""
+    head = [f"dissolves {lo}-{hi} f" for lo, hi in BUCKETS]
+    print("| detector | " + " | ".join(head) + " | cut tp/det/true | dissolve tp/det/true | fade tp/det/true |")
+    print("|" + "---|" * (len(head) + 4))
+    for r in results:
+        cells = [f"{f}/{t}" for f, t in r["buckets"].values()]
+        c, d, f = (r[k + "_counts"] for k in ("cut", "dissolve", "fade"))
+        print(f"| {r['name']} | " + " | ".join(cells) + f" | {c[0]}/{c[1]}/{c[2]} | {d[0]}/{d[1]}/{d[2]} | {f[0]}/{f[1]}/{f[2]} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="2 films instead of 4")
+    ap.add_argument("--quick", action="store_true", help="2 films instead of 4 (hard set: 2 instead of 6)")
+    ap.add_argument("--hard", action="store_true", help="the hard set: moving cameras, 6-36 frame dissolves, dark-grey fades, whip pans")
     ap.add_argument("--no-transnet", action="store_true", help="skip the TransNetV2-based rows (slow on CPU)")
+    ap.add_argument("--no-baselines", action="store_true", help="skip the PySceneDetect rows and our content mode")
+    ap.add_argument(
+        "--before", metavar="DIR", help="also run a copy of the shots package from DIR (the code before a change), in the same run"
+    )
     args = ap.parse_args()
-    films = build_set(2 if args.quick else 4)
-    n_true = sum(len(b.truth["transitions"]) for b in films)
-    n_cut = sum(t["kind"] == "cut" for b in films for t in b.truth["transitions"])
+    films = build_hard_set(2 if args.quick else 6) if args.hard else build_set(2 if args.quick else 4)
+    trs = [t for b in films for t in b.truth["transitions"]]
+    n_true = len(trs)
+    n_cut = sum(t["kind"] == "cut" for t in trs)
+    n_dis = sum(t["kind"] == "dissolve" for t in trs)
     n_fl = sum(len(b.truth["flashes"]) for b in films)
+    n_pan = sum(len(b.truth.get("whip_pans", [])) for b in films)
     total_frames = sum(b.truth["frames"] for b in films)
     print(
-        f"{len(films)} films, {total_frames} frames ({total_frames / FPS:.0f} s), {n_true} transitions "
-        f"({n_cut} cuts, {n_true - n_cut} gradual), {n_fl} in-shot flashes\n"
+        f"{'hard set: ' if args.hard else ''}{len(films)} films, {total_frames} frames ({total_frames / FPS:.0f} s), {n_true} transitions "
+        f"({n_cut} cuts, {n_dis} dissolves, {n_true - n_cut - n_dis} fades), {n_fl} in-shot flashes, {n_pan} whip pans\n"
     )
     from filmaster_dag.cinema.media import decode_only_seconds
 
     t = sum(decode_only_seconds(b.path) for b in films)
     print(f"decode-only (our PyAV pass, 256 px analysis frames): {total_frames / t:.0f} frames/s\n")
-    rows = [
-        ("ours: default (adaptive + gradual)", run_ours(ShotDetectionConfig())),
-        ("ours: content + gradual", run_ours(ShotDetectionConfig(detector="content"))),
-        ("PySceneDetect AdaptiveDetector (detect())", run_pyscenedetect("adaptive")),
-        ("PySceneDetect ContentDetector (detect())", run_pyscenedetect("content")),
-    ]
+    rows = [("ours: default (adaptive + gradual)", run_ours(ShotDetectionConfig()))]
+    if args.before:
+        rows.append(("before: default", run_package(load_package(args.before))))
+    if not args.no_baselines:
+        rows += [
+            ("ours: content + gradual", run_ours(ShotDetectionConfig(detector="content"))),
+            ("PySceneDetect AdaptiveDetector (detect())", run_pyscenedetect("adaptive")),
+            ("PySceneDetect ContentDetector (detect())", run_pyscenedetect("content")),
+        ]
     if not args.no_transnet:
         rows += [
             ("TransNetV2 raw (p>0.5, our decode)", run_transnet_raw),
             ("ours: transnetv2", run_ours(ShotDetectionConfig(detector="transnetv2"))),
             ("ours: hybrid", run_ours(ShotDetectionConfig(detector="hybrid"))),
         ]
+        if args.before:
+            rows.append(("before: hybrid", run_package(load_package(args.before), "hybrid")))
     results = []
     for name, run in rows:
         results.append(evaluate(name, run, films))
         r = results[-1]
         print(f"  done {name}: overall F1 {r['overall'][2]:.3f} in {r['wall']:.1f} s", file=sys.stderr)
-
-    def f3(x):
-        return f"{x:.3f}"
-
-    header = ["detector"] + [f"{k} {m}" for k in ("cut", "gradual", "overall") for m in ("P", "R", "F1")] + ["frames/s", "film-s/wall-s"]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for r in results:
-        c, g, o = r["cut"], r["gradual"], r["overall"]
-        print(
-            f"| {r['name']} | {f3(c[0])} | {f3(c[1])} | {f3(c[2])} | {f3(g[0])} | {f3(g[1])} | {f3(g[2])} | "
-            f"{f3(o[0])} | {f3(o[1])} | **{f3(o[2])}** | {r['fps']:.0f} | {r['xrt']:.1f} |"
-        )
+    print_table(results, ("cut", "gradual", "overall"))
+    print()
+    print_table(results, ("dissolve", "fade"))
+    print()
+    print_buckets(results)
     ours = results[0]
-    psd = next(r for r in results if r["name"].startswith("PySceneDetect Adaptive"))
-    print(f"\nspeed ours default / PySceneDetect adaptive: {ours['fps'] / psd['fps']:.2f}")
+    if args.before:
+        before = next(r for r in results if r["name"] == "before: default")
+        print(f"\nspeed ours default / before: {ours['fps'] / before['fps']:.2f}")
+    psd = next((r for r in results if r["name"].startswith("PySceneDetect Adaptive")), None)
+    if psd is not None:
+        print(f"\nspeed ours default / PySceneDetect adaptive: {ours['fps'] / psd['fps']:.2f}")
     ours_best = max((r for r in results if r["name"].startswith("ours")), key=lambda r: r["overall"][2])
-    others = [r for r in results if not r["name"].startswith("ours")]
-    best_other = max(others, key=lambda r: r["overall"][2])
-    print(
-        f"best ours: {ours_best['name']} F1 {ours_best['overall'][2]:.3f}; "
-        f"best baseline: {best_other['name']} F1 {best_other['overall'][2]:.3f}"
-    )
+    others = [r for r in results if not r["name"].startswith(("ours", "before"))]
+    if others:
+        best_other = max(others, key=lambda r: r["overall"][2])
+        print(
+            f"best ours: {ours_best['name']} F1 {ours_best['overall'][2]:.3f}; "
+            f"best baseline: {best_other['name']} F1 {best_other['overall'][2]:.3f}"
+        )
     print("counts (tp, detected, true) overall: " + "; ".join(f"{r['name']}: {r['overall_counts']}" for r in results))
 
 

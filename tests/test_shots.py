@@ -383,6 +383,80 @@ def test_dissolve_detector_finds_a_cross_fade_and_publishes_its_score(bbb_pictur
     assert dissolves.detect(_signatures(a[:40] + b[16:50]), _times(74)) == []
 
 
+# --------------------------------------------------------------------------- the hard cases
+# Real BBB pictures seen through a moving camera: a crop window sliding over the frames.
+
+
+def _camera(pictures: list[np.ndarray], xs: list[float], y: float = 18.0, size: tuple[int, int] = (192, 108)) -> list[np.ndarray]:
+    """``pictures`` as a camera sees them whose ``size`` window sits at ``(xs[i], y)`` in frame ``i``
+    (sub-pixel, shown at the pictures' own size): a pan, a drift, a whip."""
+    import cv2
+
+    h, w = pictures[0].shape[:2]
+    sx, sy = w / size[0], h / size[1]
+    out = []
+    for p, x in zip(pictures, xs, strict=True):
+        m = np.array([[sx, 0, -x * sx], [0, sy, -y * sy]], np.float32)
+        out.append(cv2.warpAffine(p, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+    return out
+
+
+def _moving_dissolve(bbb_pictures, length: int) -> list[np.ndarray]:
+    """Shot 2 and shot 3, each with a camera swaying 30 px either way (up to 2 px a frame on a
+    256-px picture), shot 2 dissolving into shot 3 over ``length`` frames from frame 40."""
+    n = 40 + length
+    sway = [30 * np.sin(j / 15) for j in range(n)]
+    a = _camera([bbb_pictures[i] for i in range(290, 290 + n)], [32 + x for x in sway])
+    b = _camera([bbb_pictures[i] for i in range(390, 390 + n)], [32 - x for x in sway])
+    mix = [
+        ((1 - (j + 1) / (length + 1)) * a[40 + j].astype(np.float32) + (j + 1) / (length + 1) * b[j]).astype(np.uint8)
+        for j in range(length)
+    ]
+    return a[:40] + mix + b[length:]
+
+
+def test_dissolve_between_two_moving_shots(bbb_pictures):
+    frames = _moving_dissolve(bbb_pictures, 16)  # dissolve 40..55 between two moving shots, n = 96
+    found = DissolveDetector().detect(_signatures(frames), _times(len(frames)))
+    assert [d.kind for d in found] == ["dissolve"], found
+    assert found[0].start_frame <= 44 and found[0].end_frame >= 52 and 40 <= found[0].at.frame <= 56, found[0]
+    # without the detail measure (signatures only) the same moving dissolve is missed: the camera
+    # moves before and after it, so the change is not confined to the window
+    sig = _signatures(frames)
+    assert DissolveDetector().detect(type(sig)(sig.flat, sig.luma, sig.luma_std, sig.diff), _times(len(frames))) == []
+
+
+def test_whip_pan_inside_a_shot_is_no_boundary(bbb_pictures):
+    # shot 3 (static crop), then a whip pan of 10 frames at 9.6 px/frame on a 256-px picture (24 px/frame at 640)
+    # to the far side of the picture, where the camera stays
+    xs = [2.0] * 30 + [2.0 + 6.4 * (j + 1) for j in range(10)] + [66.0] * 40
+    frames = _camera([bbb_pictures[i] for i in range(380, 460)], xs)
+    sig = _signatures(frames)
+    assert DissolveDetector().detect(sig, _times(len(frames))) == []
+    assert FadeDetector(RATE).detect(sig, _times(len(frames))) == []
+    cuts = CutDetector(RATE)
+    for p in frames:
+        cuts.add(p)
+    cuts.post_process()
+    assert cuts.boundaries(sig, _times(len(frames))) == []
+
+
+def test_fade_to_dark_grey_is_a_fade(bbb_pictures):
+    a = [bbb_pictures[i] for i in range(300, 340)]
+    b = [bbb_pictures[i] for i in range(400, 440)]
+    grey = np.full_like(a[0], 45)
+    frames = a[:30] + [_gain(a[30 + j], 1 - (j + 1) / 11, 45 * (j + 1) / 11) for j in range(10)] + [grey] * 3
+    frames += [_gain(b[j], (j + 1) / 11, 45 * (1 - (j + 1) / 11)) for j in range(10)] + b[10:]  # grey 40..42, n = 83
+    fades = FadeDetector(RATE)
+    found = fades.detect(_signatures(frames), _times(len(frames)))
+    assert [(f.kind, f.source) for f in found] == [("fade", "fade")], found
+    assert 38 <= found[0].at.frame <= 46 and found[0].start_frame <= 33 and found[0].end_frame >= 48, found[0]
+    # the picture dimmed to a low-contrast grey and back to the same shot is no transition
+    dimmed = a[:30] + [_gain(a[30 + j], 1 - (j + 1) / 11, 45 * (j + 1) / 11) for j in range(10)] + [grey] * 3
+    dimmed += [_gain(a[j], (j + 1) / 11, 45 * (1 - (j + 1) / 11)) for j in range(10)] + a[10:30]
+    assert FadeDetector(RATE).detect(_signatures(dimmed), _times(len(dimmed))) == []
+
+
 @pytest.mark.slow
 def test_injected_transition_network_is_used(bbb_pictures, monkeypatch):
     torch = pytest.importorskip("torch")

@@ -20,7 +20,7 @@ class ShotDetectionConfig(BaseModel):
         default="adaptive",
         description="adaptive: PySceneDetect AdaptiveDetector cuts + our fade/dissolve detection (fast, default); "
         "content: ContentDetector cuts + our fade/dissolve detection; transnetv2: TransNetV2 alone (slow on CPU); "
-        "hybrid: adaptive cuts + our gradual detection + TransNetV2 for gradual transitions.",
+        "hybrid: the default + the gradual transitions TransNetV2's many-hot head finds where the default found nothing.",
     )
     # --- hard cuts (PySceneDetect) ---
     adaptive_threshold: float = Field(
@@ -46,6 +46,9 @@ class ShotDetectionConfig(BaseModel):
     fade_black_level: float = Field(default=20.0, description="mean grey at or below which a flat frame is black")
     fade_white_level: float = Field(default=235.0, description="mean grey at or above which a flat frame is white")
     fade_flat_std: float = Field(default=10.0, description="max grey std-dev of a black/white frame")
+    fade_grey_level: float = Field(
+        default=80.0, description="mean grey at or below which a flat frame is the bottom of a fade to dark grey (no black reached)"
+    )
     fade_max_s: float = Field(
         default=4.0, gt=0, description="longest fade ramp (seconds) followed on either side of the black/white frames"
     )
@@ -54,7 +57,7 @@ class ShotDetectionConfig(BaseModel):
     )
     # --- dissolves ---
     dissolve_scales: tuple[int, ...] = Field(
-        default=(3, 6, 10, 16, 24), description="half-window sizes k (frames) for the 'frame t = mean(t-k, t+k)' test"
+        default=(3, 6, 10, 14, 18, 24), description="half-window sizes k (frames) for the 'frame t = mean(t-k, t+k)' test"
     )
     dissolve_min_diff: float = Field(default=16.0, description="min difference between frames t-k and t+k")
     dissolve_max_residual: float = Field(default=0.22, description="max |f_t - (f_t-k + f_t+k)/2| as a fraction of |f_t+k - f_t-k|")
@@ -73,10 +76,34 @@ class ShotDetectionConfig(BaseModel):
         default=0.5, description="min share of signature cells that change across a dissolve (titles/overlays change less)"
     )
     dissolve_min_frames: int = Field(default=4, ge=2, description="shortest dissolve span reported")
+    dissolve_max_dip: float = Field(
+        default=0.8,
+        description="moving shots: max fine detail mid-window as a fraction of the detail at its ends (a mix of two pictures loses detail)",
+    )
+    dissolve_dip_max_residual: float = Field(
+        default=0.4, description="moving shots: max residual from the straight line (middle, quarter points) as a fraction of the change"
+    )
+    dissolve_dip_min_gain_free: float = Field(
+        default=0.65, description="moving shots: min share of the change not explained by a brightness gain"
+    )
+    dissolve_straight_max_residual: float = Field(
+        default=0.2, description="moving shots, nearly straight path: max residual from the line as a fraction of the change"
+    )
+    dissolve_straight_max_dip: float = Field(default=0.9, description="moving shots, nearly straight path: max mid-window detail share")
+    dissolve_straight_min_gain_free: float = Field(
+        default=0.25, description="moving shots, nearly straight path: min share of the change not explained by a brightness gain"
+    )
+    dissolve_dip_min_diff: float = Field(default=12.0, description="moving shots: min difference between frames t-k and t+k")
+    dissolve_dip_max_path: float = Field(
+        default=3.0, description="moving shots: max sum of frame steps in the window / the window's change"
+    )
     # --- TransNetV2 ---
     transnet_threshold: float = Field(default=0.5, description="TransNetV2 one-hot probability for a transition frame")
     transnet_gradual_threshold: float = Field(
         default=0.5, description="TransNetV2 many-hot probability marking frames inside a gradual transition"
+    )
+    hybrid_min_frames: int = Field(
+        default=5, ge=2, description="hybrid: least frames of many-hot above the gradual threshold that become a transition we missed"
     )
     transnet_threads: int = Field(default=0, ge=0, description="torch CPU threads for TransNetV2 (0 = min(4, cpu count))")
     # --- internals ---

@@ -11,6 +11,8 @@ import os
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..timecode import FrameTime
 from ..vocabulary import TransitionKind
 from .boundary import Shot, ShotBoundary, overlaps
@@ -20,13 +22,14 @@ from .dissolves import DissolveDetector
 from .fades import FadeDetector
 from .scores import FrameScores
 from .segmentation import enforce_min_length, segment_shots
-from .signatures import SignatureRecorder
+from .signatures import SignatureRecorder, mad, runs
 from .transnet import TransitionNetwork, TransNetDetector
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from ..media import DecodedFrame, DecodePass
+    from .signatures import Signatures
 
 
 class ShotBoundaryDetector:
@@ -94,7 +97,7 @@ class ShotBoundaryDetector:
             gradual = fades + [d for d in dissolves if not any(overlaps(d, f, 1) for f in fades)]
             cuts = self.cut_detector.boundaries(signatures, frame_times)
             if self.transnet_detector is not None:  # hybrid
-                gradual = _confirm_gradual(gradual, self.transnet_detector.boundaries(signatures, frame_times)[1])
+                gradual += self._recover_gradual(gradual + cuts, signatures, frame_times)
         else:  # TransNetV2 alone; our fade test still names its fades and finds the film's opening/closing
             assert self.transnet_detector is not None
             cuts, tn_gradual = self.transnet_detector.boundaries(signatures, frame_times)
@@ -106,23 +109,43 @@ class ShotBoundaryDetector:
         self.boundaries = enforce_min_length(sorted(gradual + cuts, key=lambda b: b.at.frame), n, self.min_len)
         return self.boundaries
 
+    def _recover_gradual(self, found: list[ShotBoundary], signatures: Signatures, frame_times: list[FrameTime]) -> list[ShotBoundary]:
+        """Hybrid: the gradual transitions TransNetV2's many-hot head sees where we found nothing.
+
+        A span of at least ``hybrid_min_frames`` frames whose many-hot probability ("inside a
+        gradual transition") stays above ``transnet_gradual_threshold``, touching none of our
+        boundaries, becomes a dissolve (a fade if either end is a flat dark or bright frame), when
+        the pictures just before and after it differ by ``dissolve_min_diff`` (a cheap check that
+        the shot really changed: a whip pan or a flash the network mistakes comes back to the
+        same colours less often than a new shot does)."""
+        assert self.transnet_detector is not None
+        cfg = self.config
+        many = self.transnet_detector.many
+        n = signatures.frames
+        out = []
+        for lo, hi in runs(many > cfg.transnet_gradual_threshold):
+            if hi - lo + 1 < cfg.hybrid_min_frames or lo < 1 or hi >= n - 1:
+                continue
+            span = ShotBoundary(frame_times[(lo + hi + 1) // 2], TransitionKind.DISSOLVE, 0.0, lo, hi, "transnetv2")
+            if any(overlaps(span, b, 2) for b in found):
+                continue
+            before, after = max(0, lo - 2), min(n - 1, hi + 2)
+            if mad(signatures.flat[before], signatures.flat[after]) < cfg.dissolve_min_diff:
+                continue
+            # an end that is a flat dark (or bright) picture makes it a fade
+            flat_end = [
+                signatures.luma_std[e] <= cfg.fade_flat_std and not cfg.fade_grey_level < signatures.luma[e] < cfg.fade_white_level
+                for e in (before, after)
+            ]
+            kind = TransitionKind.FADE if any(flat_end) else TransitionKind.DISSOLVE
+            conf = float(np.clip(many[lo : hi + 1].mean(), 0.0, 1.0))
+            out.append(ShotBoundary(span.at, kind, conf, lo, hi, "transnetv2"))
+        return out
+
     def scores(self) -> pd.DataFrame:
         """Per-frame scores (after ``finish``): luma, luma_std, diff, content_val, transnet,
         transnet_many, dissolve (those the configured detectors publish)."""
         return self.frame_scores.table(self._n)
-
-
-def _confirm_gradual(ours: list[ShotBoundary], network: list[ShotBoundary]) -> list[ShotBoundary]:
-    """Hybrid: keep our fades; keep our dissolves TransNetV2 agrees with (or that are sure); add
-    TransNetV2's sure gradual transitions that we missed."""
-    out = []
-    for g in ours:
-        if g.kind == TransitionKind.FADE or any(overlaps(g, t, 2) for t in network) or g.confidence >= 0.8:
-            out.append(g)
-    for t in network:
-        if not any(overlaps(t, g, 2) for g in out) and t.confidence >= 0.8:
-            out.append(t)
-    return out
 
 
 def _as_fade(g: ShotBoundary, fades: list[ShotBoundary]) -> ShotBoundary:

@@ -28,21 +28,25 @@ class Signatures:
 
     ``flat``: (frames, cells x 3) float32 BGR grey levels 0-255; ``luma``/``luma_std``: mean and
     spread of each frame's grey; ``diff``: mean absolute change from the previous frame (0 for the
-    first frame), the size of a frame-to-frame step.
+    first frame), the size of a frame-to-frame step; ``edges``: each frame's fine detail (mean
+    absolute grey gradient of a 128x72 picture, see :func:`edge_energy`), or ``None`` when only the
+    signatures were kept. Two unrelated pictures mixed half and half have about 0.7 of their
+    detail, so the detail dips in the middle of a dissolve, where a pan keeps it.
     """
 
     flat: np.ndarray
     luma: np.ndarray
     luma_std: np.ndarray
     diff: np.ndarray
+    edges: np.ndarray | None = None
 
     @property
     def frames(self) -> int:
         return len(self.flat)
 
     @classmethod
-    def from_pictures(cls, pictures: np.ndarray) -> Signatures:
-        """Signals of ``pictures`` (frames, h, w, 3) BGR."""
+    def from_pictures(cls, pictures: np.ndarray, edges: np.ndarray | None = None) -> Signatures:
+        """Signals of ``pictures`` (frames, h, w, 3) BGR (``edges``: their :func:`edge_energy`)."""
         sig = np.asarray(pictures).astype(np.float32)
         n = len(sig)
         luma = (sig @ LUMA_BGR).reshape(n, -1)
@@ -50,7 +54,8 @@ class Signatures:
         diff = np.zeros(n, np.float32)
         if n > 1:
             diff[1:] = np.abs(flat[1:] - flat[:-1]).mean(axis=1)
-        return cls(flat=flat, luma=luma.mean(axis=1), luma_std=luma.std(axis=1), diff=diff)
+        edges = None if edges is None else np.asarray(edges, np.float32)
+        return cls(flat=flat, luma=luma.mean(axis=1), luma_std=luma.std(axis=1), diff=diff, edges=edges)
 
 
 class SignatureRecorder(FrameDetector):
@@ -61,12 +66,13 @@ class SignatureRecorder(FrameDetector):
         size: ``(width, height)`` of the signature in cells.
     """
 
-    columns = ("luma", "luma_std", "diff")
+    columns = ("luma", "luma_std", "diff", "edges")
 
     def __init__(self, size: tuple[int, int] = (16, 9), scores: FrameScores | None = None):
         super().__init__(scores)
         self.size = tuple(size)
         self._pictures: list[np.ndarray] = []
+        self._edges: list[float] = []
 
     def process_frame(self, frame: DecodedFrame) -> None:
         self.add(frame.bgr)
@@ -76,18 +82,37 @@ class SignatureRecorder(FrameDetector):
         import cv2
 
         self._pictures.append(cv2.resize(bgr, self.size, interpolation=cv2.INTER_AREA))
+        self._edges.append(edge_energy(bgr))
         self.frames += 1
 
     def post_process(self) -> Signatures:
         if not self._pictures:
             empty = np.zeros(0, np.float32)
             return Signatures(np.zeros((0, 3 * self.size[0] * self.size[1]), np.float32), empty, empty, empty)
-        signatures = Signatures.from_pictures(np.stack(self._pictures))
-        self._pictures = []  # free the per-frame list; the signatures hold the film now
+        signatures = Signatures.from_pictures(np.stack(self._pictures), np.asarray(self._edges, np.float32))
+        self._pictures, self._edges = [], []  # free the per-frame lists; the signatures hold the film now
         self.frame_scores.set_column("luma", signatures.luma)
         self.frame_scores.set_column("luma_std", signatures.luma_std)
         self.frame_scores.set_column("diff", signatures.diff)
+        self.frame_scores.set_column("edges", signatures.edges)
         return signatures
+
+
+EDGE_SIZE = (128, 72)
+"""The picture whose grey gradient measures a frame's detail: fine enough for texture (grass,
+fur, brickwork), coarse enough to ignore compression noise."""
+
+
+def edge_energy(bgr: np.ndarray) -> float:
+    """A picture's fine detail: the mean absolute difference of neighbouring grey levels (0-255)
+    of its 128x72 copy, across and down."""
+    import cv2
+
+    g = cv2.cvtColor(cv2.resize(bgr, EDGE_SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    h, w = g.shape
+    across = cv2.sumElems(cv2.absdiff(g[:, 1:], g[:, :-1]))[0] / (h * (w - 1))
+    down = cv2.sumElems(cv2.absdiff(g[1:], g[:-1]))[0] / ((h - 1) * w)
+    return float(across + down)
 
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
