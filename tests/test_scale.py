@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from filmaster_dag.cinema.camera import measure_shot_scale
-from filmaster_dag.cinema.camera.scale import PICTURE_MAX_CONFIDENCE, SCALE_METHODS, analysis_picture, picture_cues
+from filmaster_dag.cinema.camera.scale import PICTURE_MAX_CONFIDENCE, SCALE_METHODS, analysis_picture, faces_fitting_people, picture_cues
 from filmaster_dag.cinema.media import iter_frames
 from filmaster_dag.cinema.vocabulary import ShotScale
 
@@ -137,12 +137,21 @@ def test_black_and_flat_frames_are_unknown():
 
 def test_faces_win_when_present(media):
     """Chaplin is live action: two men full figure in a park; the face decides, not the picture."""
-    frames = _grab(CHAPLIN, {120, 192})
+    frames = _grab(CHAPLIN, {90, 120, 180})  # frames where the face is frontal enough to be confirmed at 480 px
     for img in frames.values():
         est = measure_shot_scale([img])
         assert est.evidence == "face" and est.faces >= 1 and est.scale == "wide", est
         assert est.confidence > PICTURE_MAX_CONFIDENCE  # a face is stronger evidence than the picture
         assert est.structure > 0  # the picture was measured too
+
+
+def test_a_face_must_fit_the_body_it_is_on():
+    person = (75, 23, 105, 210)  # a standing figure found by HOG on Chaplin frame 180 (480 px wide)
+    head, chest, stranger = (110, 30, 30, 30), (34, 83, 99, 99), (300, 40, 30, 30)
+    # the head at the top of the figure stays; a "face" on its chest, and taller than a third of it, goes;
+    # a face outside every person box stays (its body may be out of frame)
+    assert faces_fitting_people([head, chest, stranger], [person]) == [head, stranger]
+    assert faces_fitting_people([chest], []) == [chest]
 
 
 def test_animation_gets_a_scale_from_the_picture(media):
