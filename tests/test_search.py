@@ -3,6 +3,8 @@ saved searches as an asset with their contact sheets."""
 
 from __future__ import annotations
 
+import io
+
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -47,8 +49,10 @@ def test_a_frame_of_another_copy_finds_its_own_shot(reference_library, tmp_path)
         assert np.all(np.diff(scores) <= 1e-9) and 0 < scores[-1] <= scores[0] <= 1  # best first, on the 0..1 scale
         why = result.table()["alike"].iloc[0]  # what looks alike, block by block, for the CLI and the UI
         assert why.startswith("colour 0.") and "palette" in why and "texture" in why and "composition" in why
-    chaplin = find_shots(index, ShotQuery(like=frame_png(CHAPLIN, 100, tmp_path / "chaplin.png"), k=3))
+    chaplin = find_shots(index, ShotQuery(like=frame_png(CHAPLIN, 100, tmp_path / "chaplin.png"), k=2))
     assert chaplin.hits["film"].iloc[0] == "chaplin-single-shot"
+    sheet = Image.open(io.BytesIO(hits_sheet(chaplin, reference_library.store.read_path)))
+    assert sheet.width == 3 * (240 + 4) + 4  # the example's own picture, then the two hits
 
 
 @pytest.mark.slow

@@ -73,6 +73,7 @@ class SearchResult:
     ranked_by: str
     read_as: str | None = None
     example: str | None = None  # the shot id or image the hits look like
+    example_picture: str | None = None  # its picture: the shot's keyframe (a MediaStore path) or the image file
     notes: list[str] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
@@ -104,11 +105,12 @@ def timecode(row: Any) -> str:
     return f"{float(row.start_s):.2f} s"
 
 
-def _example(index: Any, like: str, embedder: Any) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
-    """(look vector, CLIP vector, shot id) of the example: a shot in the library, else an image file."""
+def _example(index: Any, like: str, embedder: Any) -> tuple[np.ndarray | None, np.ndarray | None, str | None, str]:
+    """(look vector, CLIP vector, shot id, picture) of the example: a shot in the library (its
+    keyframe), else an image file."""
     from ..cinema.look import describe_look, read_image
 
-    rows = index.filter(f"shot_id = {sql_literal(like)}", limit=1, columns=["shot_id", LOOK, VECTOR])
+    rows = index.filter(f"shot_id = {sql_literal(like)}", limit=1, columns=["shot_id", "keyframe_path", LOOK, VECTOR])
     if len(rows):
         r = rows.iloc[0]
         look = None if r[LOOK] is None else np.asarray(r[LOOK], dtype=np.float32)
@@ -118,7 +120,7 @@ def _example(index: Any, like: str, embedder: Any) -> tuple[np.ndarray | None, n
                 f"--like {like}: that shot has no look descriptor (ingested before search by example existed); "
                 "re-ingest its film with `filmaster ingest --force`"
             )
-        return look, clip, like
+        return look, clip, like, str(r["keyframe_path"] or "")
     path = Path(os.path.expanduser(like))
     if not path.is_file():
         raise SearchError(
@@ -132,7 +134,7 @@ def _example(index: Any, like: str, embedder: Any) -> tuple[np.ndarray | None, n
     clip = None
     if embedder is not None and embedder.available:
         clip = np.asarray(embedder.embed_images([rgb])[0], dtype=np.float32)
-    return describe_look(rgb), clip, None
+    return describe_look(rgb), clip, None, str(path)
 
 
 def find_shots(index: Any, query: ShotQuery, embedder: Any = None) -> SearchResult:
@@ -148,13 +150,14 @@ def find_shots(index: Any, query: ShotQuery, embedder: Any = None) -> SearchResu
     if parsed.read:
         read_as = (parsed.where() or "") + (f"; words: {words!r}" if words else "")
     notes: list[str] = []
+    example: str | None = None
+    picture: str | None = None
     try:
         if query.like:
-            look, clip, shot_id = _example(index, query.like, embedder)
+            look, clip, shot_id, picture = _example(index, query.like, embedder)
             hits, ranked_by = _like(index, look, clip, words, where, query.k, shot_id)
             example = query.like
         else:
-            example = None
             if words:
                 hits = index.search_text(words, k=query.k, where=where)
                 hits = hits.assign(score=hits["_score"].astype(float)) if len(hits) else hits.assign(score=pd.Series(dtype=float))
@@ -169,7 +172,7 @@ def find_shots(index: Any, query: ShotQuery, embedder: Any = None) -> SearchResu
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SearchError(f"search failed: {first} (check the --where filter: SQL over the shots table's columns)") from err
     hits = hits.drop(columns=[c for c in ("_score", "_distance", "_relevance_score", LOOK, VECTOR) if c in hits.columns])
-    return SearchResult(query, hits.reset_index(drop=True), ranked_by, read_as, example, notes)
+    return SearchResult(query, hits.reset_index(drop=True), ranked_by, read_as, example, picture, notes)
 
 
 def _like(
@@ -209,20 +212,35 @@ def alike(example: np.ndarray | None, hit: Any) -> str:
     return ", ".join(f"{name.replace('_layout', '')} {value:.2f}" for name, value in parts.items())
 
 
+def short_name(film: str, width: int = 22) -> str:
+    """A film's slug cut to fit under a thumbnail, keeping its end (``big-buck-b…s-720p-webm``
+    and ``big-buck-bunny-0-60s`` stay apart)."""
+    return film if len(film) <= width else f"{film[: width // 2 - 1]}…{film[-(width - width // 2) :]}"
+
+
 def hits_sheet(result: SearchResult, read_bytes: Callable[[str], bytes], columns: int = 5, thumb_width: int = 240) -> bytes | None:
     """A JPEG contact sheet of the hits' primary keyframes in hit order, each tile labelled
-    ``#rank score film timecode``; None when no keyframe could be read."""
+    ``#rank score film timecode``, after the example's own picture (``like: ...``) for a search
+    by example; None when no keyframe could be read."""
     from ..cinema.keyframes import contact_sheet
 
     tiles = []
+    if result.example and result.example_picture:
+        try:
+            shot = result.example != result.example_picture  # a shot's keyframe is in the store, an image is a file
+            picture = read_bytes(result.example_picture) if shot else Path(result.example_picture).read_bytes()
+            tiles.append((f"like: {result.example if shot else Path(result.example).name}", picture))
+        except (FileNotFoundError, OSError, ValueError):
+            pass  # the hits still make a sheet
     for n, r in enumerate(result.hits.itertuples(), start=1):
         try:
             data = read_bytes(str(r.keyframe_path))
         except (FileNotFoundError, OSError, ValueError):
             continue
         score = getattr(r, "score", float("nan"))
-        label = f"#{n}" + (f" {score:.2f}" if score is not None and np.isfinite(score) else "") + f" {r.film[:14]} {timecode(r)}"
+        shown = f" {round(float(score), 3):.2f}" if score is not None and np.isfinite(score) else ""  # as the table rounds it
+        label = f"#{n}{shown} {short_name(r.film)} {timecode(r)}"
         tiles.append((label, data))
-    if not tiles:
+    if not any(label.startswith("#") for label, _ in tiles):  # no hit could be shown
         return None
     return contact_sheet(tiles, columns=min(columns, len(tiles)), thumb_width=thumb_width)
