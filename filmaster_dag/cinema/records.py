@@ -63,6 +63,13 @@ SHOT_COLUMNS: tuple[Column, ...] = (
     Column("camera_jitter", _F64, CAMERA, "robust frame-to-frame jitter, frame fraction per frame"),
     Column("shot_scale", _STR, CAMERA, "shot scale", vocabulary=ShotScale.values()),
     Column("shot_scale_confidence", _F64, CAMERA, "0..1"),
+    Column(
+        "shot_scale_evidence",
+        _STR,
+        CAMERA,
+        "what the scale was measured from: face, person, picture (structure size and softness) or none",
+        vocabulary=("face", "person", "picture", "none"),
+    ),
     Column("faces", _I64, CAMERA, "most faces seen in one keyframe"),
     Column("people", _I64, CAMERA, "most people seen in one keyframe"),
     Column("face_height", _F64, CAMERA, "largest face box height / frame height"),

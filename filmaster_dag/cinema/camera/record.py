@@ -60,6 +60,7 @@ def measure_shot(
         "camera_jitter": mv.jitter,
         "shot_scale": sc.scale,
         "shot_scale_confidence": sc.confidence,
+        "shot_scale_evidence": sc.evidence,
         "faces": int(sc.faces),
         "people": int(sc.people),
         "face_height": sc.face_height,
