@@ -491,7 +491,7 @@ def test_injected_transition_network_is_used(bbb_pictures, monkeypatch):
         det.update(Frame(bbb_pictures[i]))
     assert det.finish() == [] and network.calls >= 2
     scores = det.scores()
-    assert list(scores.columns) == ["luma", "luma_std", "diff", "transnet", "transnet_many"]
+    assert list(scores.columns) == ["luma", "luma_std", "diff", "edges", "transnet", "transnet_many"]
     assert len(scores) == 221 and scores["transnet"].max() < 1e-4
 
 
@@ -499,7 +499,7 @@ def test_injected_transition_network_is_used(bbb_pictures, monkeypatch):
 def test_published_scores_table(bbb_run):
     _, dp, det = bbb_run
     scores = det.scores()
-    assert list(scores.columns) == ["luma", "luma_std", "diff", "content_val", "dissolve"]
+    assert list(scores.columns) == ["luma", "luma_std", "diff", "edges", "content_val", "dissolve"]
     assert len(scores) == dp.frame_count and scores.index.name == "frame"
     assert all(scores[c].dtype == np.float32 for c in scores.columns)
     content, diff = scores["content_val"], scores["diff"]
