@@ -108,7 +108,8 @@ def edge_energy(bgr: np.ndarray) -> float:
     of its 128x72 copy, across and down."""
     import cv2
 
-    g = cv2.cvtColor(cv2.resize(bgr, EDGE_SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    # grey first: shrinking one channel by a fractional factor costs a third of shrinking three
+    g = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), EDGE_SIZE, interpolation=cv2.INTER_AREA)
     h, w = g.shape
     across = cv2.sumElems(cv2.absdiff(g[:, 1:], g[:, :-1]))[0] / (h * (w - 1))
     down = cv2.sumElems(cv2.absdiff(g[1:], g[:-1]))[0] / ((h - 1) * w)
