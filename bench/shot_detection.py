@@ -2,6 +2,9 @@
 
     python bench/shot_detection.py            # full run (4 films, ~3 min of footage)
     python bench/shot_detection.py --quick    # 2 films
+    python bench/shot_detection.py --hard     # the hard set: moving cameras, 6-36 frame dissolves,
+                                              # dark-grey fades, whip pans (6 films; --quick: 2)
+    python bench/shot_detection.py --before DIR   # also run a copy of the shots package in DIR
 
 Source shots (single shots, 1 s kept away from every known cut/dissolve): Big Buck Bunny 0-60 s
 (MP4; its hard cuts 285/378/553/1145/1346 plus the dissolve at ~761-800 that the media README does
