@@ -362,6 +362,7 @@ def test_clip_embeddings_through_real_loading_code(tmp_path, inbox, instance):
     from filmaster_dag.index.search import BY_CLIP, ShotQuery, find_shots
 
     assert run_film(instance, resources, CHAPLIN_KEY).success
+    index = resources["reference_index"].open()  # a handle opened now sees the new film
     chaplin = index.film_rows(CHAPLIN_KEY).iloc[0]
     still = tmp_path / "still.jpg"
     still.write_bytes(resources["store"].read_path(chaplin["keyframe_path"]))

@@ -13,7 +13,8 @@ camera-language chains). A query has two halves:
   each candidate sequence's *measured* shot columns (brightness, lighting key, saturation, colour
   temperature, shot length, motion energy, movement, shot scale, faces).
 
-``score = TEXT_WEIGHT * text_score + ATTRIBUTE_WEIGHT * attribute_score``; ties go to the lower
+``score = TEXT_WEIGHT * text_score * look + ATTRIBUTE_WEIGHT * attribute_score`` (the attribute score
+already carries the look: wrong-look footage is discounted whichever way it matches); ties go to the lower
 sequence id, so the same library and the same script always give the same answer. Both tables are
 read at the versions recorded when the retrieval starts, and those versions are returned, so a
 production can be reproduced (and a concurrent ingest cannot mix versions into one answer).
@@ -55,7 +56,7 @@ REASON_THRESHOLD = 0.7
 
 #: How much each kind of target weighs in the attribute score (only the targets a scene sets count).
 ATTRIBUTE_WEIGHTS = {"light": 2.0, "movement": 1.5, "scale": 1.5, "motion": 1.0, "palette": 1.0, "faces": 1.0, "pace": 0.5}
-#: The film's look scales the whole attribute score (from LOOK_FLOOR for the wrong look to 1):
+#: The film's look scales the attribute score and the text score (from LOOK_FLOOR for the wrong look to 1):
 #: a colour film wants colour footage (mean saturation at least the first value,
 #: nothing below the second), a black-and-white one monochrome footage (at most the first, nothing above the second).
 COLOUR_SATURATION = (0.06, 0.02)
@@ -640,7 +641,10 @@ def _retrieve_scene(
     clip_score = table.index.map(lambda sid: clip.get(sid, 0.0)).to_numpy(float)
     table["text_score"] = (0.5 * fts_score + 0.5 * clip_score if clip else fts_score).round(6)
     table["attribute_score"] = table["attribute_score"].round(6)
-    table["score"] = (TEXT_WEIGHT * table["text_score"] + ATTRIBUTE_WEIGHT * table["attribute_score"]).round(6)
+    # the wrong look weighs on the words as on the measurements (score_sequences scaled those):
+    # "static, normal" said of black-and-white footage is no better for a colour film
+    look = LOOK_FLOOR + (1 - LOOK_FLOOR) * table["look"].fillna(1.0) if "look" in table else 1.0
+    table["score"] = (TEXT_WEIGHT * table["text_score"] * look + ATTRIBUTE_WEIGHT * table["attribute_score"]).round(6)
     ranked = table.reset_index().sort_values(["score", "sequence_id"], ascending=[False, True], kind="stable")
     best = ranked[ranked["sequence_id"].isin(_distinct(list(ranked["sequence_id"]), shots, k))]
     sequences = candidates.set_index("sequence_id")
