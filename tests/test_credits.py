@@ -6,7 +6,7 @@ import pytest
 
 from filmaster_dag.cinema.credits import UNKNOWN, credits_records, credits_text, licence_for, media_licences
 
-from .conftest import BBB_60, MEDIA
+from .conftest import BBB_60, BBB_720_WEBM, MEDIA
 
 README = MEDIA / "README.md"
 VIBE_ACE = MEDIA / "music" / "kevin_macleod-vibe_ace.ogg"
@@ -84,6 +84,11 @@ def test_credits_name_every_used_file_with_its_licence(licences):
     assert any("Vibe Ace" in a and "creativecommons.org/licenses/by/3.0/" in a for a in attributions)
     assert any("InspectorJ" in a for a in attributions) and any("by/4.0/" in a for a in attributions)
     assert not any("Brahms" in a for a in attributions)  # public domain asks for no attribution
+
+    # one film in two files (the MP4 and the WebM of Big Buck Bunny) is credited once, naming both files
+    both = credits_text("Dusk", [{"path": str(BBB_60), "role": "reference"}, {"path": str(BBB_720_WEBM), "role": "reference"}], licences)
+    assert "  Big Buck Bunny (big_buck_bunny_0-60s.mp4, big_buck_bunny_0-30s_720p.webm): CC-BY 3.0" in both
+    assert both.count("Big Buck Bunny") == 2 and "peach.blender.org. Licence:" in both  # one credit line, one attribution
 
     records = credits_records(used, licences)
     assert [r["file"] for r in records] == [

@@ -188,6 +188,11 @@ def credits_records(used: Iterable[Mapping[str, Any]], licences: Mapping[str, Ma
     return records
 
 
+def _fullest(rows: list[dict[str, Any]], key: str) -> str:
+    """The most complete wording among copies of one work (``..., peach.blender.org`` over ``...``)."""
+    return max((str(r[key]) for r in rows), key=len)
+
+
 def credits_text(title: str, used: Iterable[Mapping[str, Any]], licences: Mapping[str, Mapping[str, Any]]) -> str:
     """The film's credits as plain text: its title, "made with filmaster-dag", then "Reference films",
     "Music", "Sound effects" and "Voices" (empty sections left out), each file with its title and
@@ -195,13 +200,20 @@ def credits_text(title: str, used: Iterable[Mapping[str, Any]], licences: Mappin
     records = credits_records(used, licences)
     lines = [title, "made with filmaster-dag", ""]
     for section in SECTIONS:
-        rows = [r for r in records if r["section"] == section]
-        if not rows:
+        works: dict[str, list[dict[str, Any]]] = {}  # one work in several files (an MP4 and a WebM of one film) is one credit
+        for r in records:
+            if r["section"] == section:
+                works.setdefault(r["title"], []).append(r)
+        if not works:
             continue
         lines.append(section)
-        lines += [f"  {r['title']} ({r['file']}): {r['licence']}" for r in rows]
+        lines += [f"  {work} ({', '.join(r['file'] for r in rows)}): {_fullest(rows, 'licence')}" for work, rows in works.items()]
         lines.append("")
-    attributions = [r["attribution"] for r in records if r["attribution"]]
+    by_work: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        if r["attribution"]:
+            by_work.setdefault(r["title"], []).append(r)
+    attributions = [_fullest(rows, "attribution") for rows in by_work.values()]
     if attributions:
         lines.append("Attribution")
         lines += [f"  {a}" for a in attributions]
