@@ -588,8 +588,12 @@ def main() -> None:
     ap.add_argument(
         "--before", metavar="DIR", help="also run a copy of the shots package from DIR (the code before a change), in the same run"
     )
+    ap.add_argument("--seed", type=int, default=None, help="draw another set (default: the seed the detectors were tuned on)")
     args = ap.parse_args()
-    films = build_hard_set(2 if args.quick else 6) if args.hard else build_set(2 if args.quick else 4)
+    if args.hard:
+        films = build_hard_set(2 if args.quick else 6, **({"seed": args.seed} if args.seed is not None else {}))
+    else:
+        films = build_set(2 if args.quick else 4, **({"seed": args.seed} if args.seed is not None else {}))
     trs = [t for b in films for t in b.truth["transitions"]]
     n_true = len(trs)
     n_cut = sum(t["kind"] == "cut" for t in trs)
