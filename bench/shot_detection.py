@@ -5,6 +5,8 @@
     python bench/shot_detection.py --hard     # the hard set: moving cameras, 6-36 frame dissolves,
                                               # dark-grey fades, whip pans (6 films; --quick: 2)
     python bench/shot_detection.py --before DIR   # also run a copy of the shots package in DIR
+    python bench/shot_detection.py --hard --seed 2027   # a held-out draw (default seeds: easy 7,
+                                              # hard 11, the one tuned on); kept as hard_s2027_film*
 
 Source shots (single shots, 1 s kept away from every known cut/dissolve): Big Buck Bunny 0-60 s
 (MP4; its hard cuts 285/378/553/1145/1346 plus the dissolve at ~761-800 that the media README does
@@ -77,7 +79,7 @@ class Built:
     truth: dict
 
 
-def build_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, n_segments: int) -> Built:
+def build_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, n_segments: int, name: str = "shots") -> Built:
     """Assemble one film; returns the encoded path and its ground truth."""
     twin = {s[0]: s[4] for s in SOURCES}
     ids = list(pool)
@@ -159,7 +161,7 @@ def build_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, 
     spans = [(t["start"] - 6, t["end"] + 6) for t in transitions]
     flashes = [f for f in flashes if not any(a <= f[1] and f[0] <= b for a, b in spans)]
     truth = {"segments": [s for s, _ in segs], "transitions": transitions, "flashes": flashes}
-    return _write(OUT / f"shots_film{idx}.mp4", frames, truth | {"opening_fade": opening, "closing_fade": closing})
+    return _write(OUT / f"{name}_film{idx}.mp4", frames, truth | {"opening_fade": opening, "closing_fade": closing})
 
 
 def _write(path: Path, frames: list[np.ndarray], truth: dict) -> Built:
@@ -183,11 +185,14 @@ def _dissolve(frames: list[np.ndarray], seg: np.ndarray, L: int, transitions: li
 
 
 def build_set(n_films: int, seed: int = 7) -> list[Built]:
+    """The easy set; another seed is kept beside the default draw as ``shots_s{seed}_film*``."""
+    name = "shots" if seed == 7 else f"shots_s{seed}"
+
     def build() -> list[Built]:
         pool, rng = load_sources(), np.random.default_rng(seed)
-        return [build_film(i, pool, rng, n_segments=10) for i in range(n_films)]
+        return [build_film(i, pool, rng, n_segments=10, name=name) for i in range(n_films)]
 
-    return _cached_set("shots", [BUILD_VERSION, SOURCES, n_films, seed], n_films, build)
+    return _cached_set(name, [BUILD_VERSION, SOURCES, n_films, seed], n_films, build)
 
 
 def _cached_set(name: str, recipe: list, n_films: int, build) -> list[Built]:
@@ -286,8 +291,8 @@ def _shoot(src: np.ndarray, first: int, pos: np.ndarray) -> np.ndarray:
     return out
 
 
-def build_hard_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, n_segments: int) -> Built:
-    """One film of the hard set (see the comment above ``HARD_VERSION``)."""
+def build_hard_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Generator, n_segments: int, name: str = "hard") -> Built:
+    """One film of the hard set (see the comment above ``HARD_VERSION``), written as ``{name}_film{idx}``."""
     twin = {s[0]: s[4] for s in SOURCES}
     ids = list(pool)
     kinds = ["cut"] * 5 + ["dissolve"] * 10 + ["fade_black"] * 2 + ["fade_grey"] * 3 + ["fade_dim"] + ["fade_white"]
@@ -366,17 +371,22 @@ def build_hard_film(idx: int, pool: dict[str, np.ndarray], rng: np.random.Genera
     flashes = [f for f in flashes if not any(a <= f[1] and f[0] <= b for a, b in spans)]
     pans = [f for f in pans if not any(a <= f[1] and f[0] <= b for a, b in spans)]
     truth = {"shots": shots, "transitions": transitions, "flashes": flashes, "whip_pans": pans, "opening_fade": None, "closing_fade": None}
-    return _write(OUT / f"hard_film{idx}.mp4", [np.clip(f, 0, 255) for f in frames], truth)
+    return _write(OUT / f"{name}_film{idx}.mp4", [np.clip(f, 0, 255) for f in frames], truth)
 
 
-def build_hard_set(n_films: int, seed: int = 11, n_segments: int = 14) -> list[Built]:
-    """The hard set (cached in ``bench/out`` under a key of its recipe)."""
+HARD_SEED = 11  # the draw the detectors were tuned on
+
+
+def build_hard_set(n_films: int, seed: int = HARD_SEED, n_segments: int = 14) -> list[Built]:
+    """The hard set (cached in ``bench/out`` under a key of its recipe). Another seed is another
+    draw, kept beside the tuning draw (``hard_s{seed}_film*``) so neither rebuilds the other."""
+    name = "hard" if seed == HARD_SEED else f"hard_s{seed}"
 
     def build() -> list[Built]:
         pool, rng = load_pool(), np.random.default_rng(seed)
-        return [build_hard_film(i, pool, rng, n_segments) for i in range(n_films)]
+        return [build_hard_film(i, pool, rng, n_segments, name) for i in range(n_films)]
 
-    return _cached_set("hard", [HARD_VERSION, SOURCES, n_films, seed, n_segments], n_films, build)
+    return _cached_set(name, [HARD_VERSION, SOURCES, n_films, seed, n_segments], n_films, build)
 
 
 # --------------------------------------------------------------------------- detectors
