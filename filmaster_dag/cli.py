@@ -189,10 +189,9 @@ def ingest(films_to_run: list[str] | None = None, force: bool = False, verbose: 
 
 def _duplicate_of(store, film: str) -> tuple[str, str] | None:
     """(original film, its path) when ``film``'s file was last recorded as a copy of another film."""
-    try:
-        record = store.read_json("library", film, "film_source.json")
-    except (FileNotFoundError, OSError, ValueError):
-        return None
+    from .assets.library import film_source_record
+
+    record = film_source_record(store, film)
     return (record["duplicate_of"], record.get("duplicate_of_path", "")) if record.get("duplicate_of") else None
 
 

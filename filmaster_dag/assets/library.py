@@ -34,12 +34,17 @@ GROUP = "reference_library"
 LIBRARY = "library"
 
 
+def film_source_record(store: MediaStore, film: str) -> dict:
+    """The film's ``film_source`` record as stored (empty when it never got that far)."""
+    try:
+        return dict(store.read_json(LIBRARY, film, "film_source.json"))
+    except Exception:
+        return {}
+
+
 def _source_file(store: MediaStore, film: str) -> str:
     """The film's file as ``film_source`` recorded it (empty when it never got that far)."""
-    try:
-        return str(store.read_json(LIBRARY, film, "film_source.json").get("path", ""))
-    except Exception:
-        return ""
+    return str(film_source_record(store, film).get("path", ""))
 
 
 def unexpected(err: BaseException, step: str) -> str:

@@ -53,7 +53,8 @@ def saved_searches(
     ``every_saved_search_runs`` check); the other searches still run."""
     index = reference_index.open()
     frames, errors, meta = [], {}, {}
-    for name, path in searches.scan().items():
+    found = searches.scan()
+    for name, path in found.items():
         try:
             result = find_shots(index, load_search(path), embedder)
         except (SavedSearchError, SearchError) as err:
@@ -73,7 +74,7 @@ def saved_searches(
     hits = pd.concat(frames, ignore_index=True).reindex(columns=COLUMNS).fillna({"alike": ""}) if frames else pd.DataFrame(columns=COLUMNS)
     context.add_output_metadata(
         {
-            "searches": len(searches.scan()),
+            "searches": len(found),
             "hits": len(hits),
             "folder": dg.MetadataValue.path(str(searches.root)),
             "errors": dg.MetadataValue.json(errors),
@@ -82,11 +83,8 @@ def saved_searches(
         }
     )
     context.log.info(f"{len(frames)} saved searches ran, {len(errors)} could not: {'; '.join(errors.values()) or 'none'}")
-    return hits.assign(error="").pipe(lambda df: pd.concat([df, _error_rows(errors)], ignore_index=True))
-
-
-def _error_rows(errors: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({"search": list(errors), "error": list(errors.values())}, columns=[*COLUMNS, "error"])
+    failed = pd.DataFrame({"search": list(errors), "error": list(errors.values())}, columns=[*COLUMNS, "error"])
+    return pd.concat([hits.assign(error=""), failed], ignore_index=True)
 
 
 @dg.asset_check(asset=saved_searches, description="Every saved-search file reads and runs (a bad one is named, with its error).")

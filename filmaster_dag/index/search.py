@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +72,9 @@ class SearchResult:
     hits: pd.DataFrame
     ranked_by: str
     read_as: str | None = None
-    example: str | None = None  # the shot id or image the hits look like
-    example_picture: str | None = None  # its picture: the shot's keyframe (a MediaStore path) or the image file
-    notes: list[str] = field(default_factory=list)
+    example: str | None = None  # the shot id or image the hits look like, as asked
+    example_shot: str | None = None  # the example's shot id when it is a shot of the library
+    example_picture: str | None = None  # its picture: that shot's keyframe (a MediaStore path), else the image file
 
     def table(self) -> pd.DataFrame:
         """One presentational row per hit: rank, score, shot, film, timecode, length, keyframe, description."""
@@ -149,8 +149,8 @@ def find_shots(index: Any, query: ShotQuery, embedder: Any = None) -> SearchResu
     read_as = None
     if parsed.read:
         read_as = (parsed.where() or "") + (f"; words: {words!r}" if words else "")
-    notes: list[str] = []
     example: str | None = None
+    shot_id: str | None = None
     picture: str | None = None
     try:
         if query.like:
@@ -172,7 +172,7 @@ def find_shots(index: Any, query: ShotQuery, embedder: Any = None) -> SearchResu
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SearchError(f"search failed: {first} (check the --where filter: SQL over the shots table's columns)") from err
     hits = hits.drop(columns=[c for c in ("_score", "_distance", "_relevance_score", LOOK, VECTOR) if c in hits.columns])
-    return SearchResult(query, hits.reset_index(drop=True), ranked_by, read_as, example, picture, notes)
+    return SearchResult(query, hits.reset_index(drop=True), ranked_by, read_as, example, shot_id, picture)
 
 
 def _like(
@@ -224,23 +224,25 @@ def hits_sheet(result: SearchResult, read_bytes: Callable[[str], bytes], columns
     by example; None when no keyframe could be read."""
     from ..cinema.keyframes import contact_sheet
 
-    tiles = []
-    if result.example and result.example_picture:
+    hits = []
+    for r in result.table().itertuples():  # the rows the CLI prints: the same rank, rounded score and timecode
+        if not r.keyframe:  # a shot without a keyframe has no tile
+            continue
         try:
-            shot = result.example != result.example_picture  # a shot's keyframe is in the store, an image is a file
-            picture = read_bytes(result.example_picture) if shot else Path(result.example_picture).read_bytes()
-            tiles.append((f"like: {result.example if shot else Path(result.example).name}", picture))
-        except (FileNotFoundError, OSError, ValueError):
-            pass  # the hits still make a sheet
-    for n, r in enumerate(result.hits.itertuples(), start=1):
-        try:
-            data = read_bytes(str(r.keyframe_path))
+            data = read_bytes(r.keyframe)
         except (FileNotFoundError, OSError, ValueError):
             continue
-        score = getattr(r, "score", float("nan"))
-        shown = f" {round(float(score), 3):.2f}" if score is not None and np.isfinite(score) else ""  # as the table rounds it
-        label = f"#{n}{shown} {short_name(r.film)} {timecode(r)}"
-        tiles.append((label, data))
-    if not any(label.startswith("#") for label, _ in tiles):  # no hit could be shown
+        shown = "" if r.score is None or r.score != r.score else f" {r.score:.2f}"
+        hits.append((f"#{r.rank}{shown} {short_name(r.film)} {r.timecode}", data))
+    if not hits:
         return None
+    tiles = []
+    if result.example_picture:
+        try:  # a shot's keyframe is in the store, an image is the user's file
+            shot = result.example_shot
+            picture = read_bytes(result.example_picture) if shot else Path(result.example_picture).read_bytes()
+            tiles.append((f"like: {shot or Path(result.example_picture).name}", picture))
+        except (FileNotFoundError, OSError, ValueError):
+            pass  # the hits still make a sheet
+    tiles += hits
     return contact_sheet(tiles, columns=min(columns, len(tiles)), thumb_width=thumb_width)

@@ -89,12 +89,13 @@ class SignatureRecorder(FrameDetector):
         if not self._pictures:
             empty = np.zeros(0, np.float32)
             return Signatures(np.zeros((0, 3 * self.size[0] * self.size[1]), np.float32), empty, empty, empty)
-        signatures = Signatures.from_pictures(np.stack(self._pictures), np.asarray(self._edges, np.float32))
+        edges = np.asarray(self._edges, np.float32)
+        signatures = Signatures.from_pictures(np.stack(self._pictures), edges)
         self._pictures, self._edges = [], []  # free the per-frame lists; the signatures hold the film now
         self.frame_scores.set_column("luma", signatures.luma)
         self.frame_scores.set_column("luma_std", signatures.luma_std)
         self.frame_scores.set_column("diff", signatures.diff)
-        self.frame_scores.set_column("edges", signatures.edges)
+        self.frame_scores.set_column("edges", edges)
         return signatures
 
 
